@@ -1,0 +1,83 @@
+// Camera clock model: maps a camera's `_sysTimestamp` clock to the host's clocks.
+//
+// I/O-free. Each sample is one getOptions round trip: the host's steady clock at send and at
+// receive, and the camera clock value in the reply. Like NTP's clock filter and Cristian's
+// algorithm, the model trusts the samples with the lowest round trip, then fits offset and
+// drift by least squares over a sliding window. Every estimate carries an uncertainty bounded by
+// half the round trip of the samples it rests on.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+
+namespace oscrig::controller {
+
+/// Host steady-clock time in microseconds since an arbitrary epoch fixed for the process.
+using host_us = std::int64_t;
+
+struct clock_sample {
+    host_us sent;       // request handed to the socket
+    host_us received;   // complete reply read
+    std::int64_t camera_us;  // _sysTimestamp in the reply
+    // Host wall clock at `received`, microseconds since the Unix epoch; 0 when unknown.
+    std::int64_t wall_received_us = 0;
+};
+
+struct clock_model_settings {
+    std::chrono::seconds window{300};  // samples older than this (host time) are dropped
+    std::size_t max_samples = 256;     // samples kept in the window at most
+    double keep_fraction = 0.5;        // share of lowest-round-trip samples the fit uses
+};
+
+struct clock_estimate {
+    host_us reference;        // host time the fit is centred on
+    double camera_at_reference_us;  // estimated camera clock at `reference`
+    double drift_ppm;         // camera clock rate minus host clock rate, parts per million
+    double uncertainty_us;    // bound on the error of camera_at(), at `reference`
+    std::size_t samples_used;
+    double min_round_trip_us;
+};
+
+class clock_model {
+public:
+    explicit clock_model(clock_model_settings settings = {});
+
+    /// Adds one sample. Samples with received < sent or a negative round trip are ignored.
+    void add_sample(const clock_sample& sample);
+
+    /// Current estimate, or nothing before the first sample.
+    std::optional<clock_estimate> estimate() const;
+
+    /// Camera clock value expected at host time `at`, and its uncertainty in microseconds.
+    std::optional<double> camera_at(host_us at) const;
+    std::optional<host_us> host_at(double camera_us) const;
+    std::optional<double> uncertainty_at(host_us at) const;
+
+    /// Host wall clock (microseconds since the Unix epoch) for a camera clock value.
+    std::optional<std::int64_t> wall_at(double camera_us) const;
+
+    /// Offset of the camera clock from the host steady clock at `at`: camera - host, in us.
+    std::optional<double> offset_at(host_us at) const;
+
+    /// Median round trip of the recent samples, for one-way delay estimates.
+    std::optional<double> recent_round_trip_us(std::size_t last_n = 16) const;
+
+    std::size_t sample_count() const { return samples_.size(); }
+
+private:
+    void refit();
+
+    clock_model_settings settings_;
+    std::deque<clock_sample> samples_;
+    std::optional<clock_estimate> estimate_;
+    double wall_minus_host_us_ = 0;  // host wall clock minus host steady clock
+    bool wall_known_ = false;
+};
+
+/// Host steady clock now, in the model's units.
+host_us host_now();
+
+}  // namespace oscrig::controller
