@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -73,10 +74,17 @@ struct camera_config {
     int line = 0;  // 1-based line of the camera's entry in the rig file, 0 when not from a file
 };
 
+/// Rig-wide capture settings of a file that sets none: photo mode, every other field unset.
+inline capture_settings default_rig_capture() {
+    capture_settings settings;
+    settings.mode = capture_mode::photo;
+    return settings;
+}
+
 struct rig {
     std::string name;
     std::filesystem::path output_dir = "shots";
-    capture_settings capture;  // rig-wide defaults; mode defaults to photo
+    capture_settings capture = default_rig_capture();  // rig-wide defaults
     request_timeouts timeouts;
     std::chrono::milliseconds status_poll_interval{1000};
     std::chrono::milliseconds health_interval{5000};  // oscrig serve, at least 1 s
@@ -106,7 +114,13 @@ struct load_result {
 };
 
 /// Reads and validates a rig file. Never throws for bad input: all problems are in `errors`.
+/// On success `source_file` is `path`, and a relative output directory is taken as relative to
+/// the folder of the file. Reading stops with an error once a file exceeds `max_rig_file_size`.
 load_result load_rig_file(const std::filesystem::path& path);
+
+/// Largest rig file that load_rig_file reads, in bytes. Real rig files are a few kilobytes, so
+/// the limit only stops a wrong path (a device, a video) from being read whole.
+inline constexpr std::size_t max_rig_file_size = 1024 * 1024;
 
 /// Parses rig YAML text; `file_name` only labels the errors. Relative output directories are
 /// kept as written.
