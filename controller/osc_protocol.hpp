@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,7 +41,8 @@ struct command_reply {
     command_state state = command_state::error;
     std::string id;                   // set while in progress
     std::optional<double> completion;  // progress.completion, 0..1
-    nlohmann::json results;           // the results object, or null
+    // The results object, or null. A top-level `_fileUrls` (THETA startCapture) is moved in.
+    nlohmann::json results;
     std::optional<camera_error> error;
 
     /// Returns every file URL in the results, in order and without repeats: fileUrl,

@@ -79,6 +79,7 @@ struct shot_report {
     std::vector<camera_shot> cameras;
     std::vector<sync_summary> sync_summaries;
 
+    /// True when the shot has at least one camera and every camera delivered.
     bool all_delivered() const;
     nlohmann::json to_json() const;
 };
