@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <vector>
 
 namespace oscrig::controller {
 
@@ -30,6 +31,11 @@ struct clock_model_settings {
     std::chrono::seconds window{300};  // samples older than this (host time) are dropped
     std::size_t max_samples = 256;     // samples kept in the window at most
     double keep_fraction = 0.5;        // share of lowest-round-trip samples the fit uses
+    // Largest drift assumed possible, in ppm. Drift is fitted only once the samples bound it
+    // more tightly than this; until then the model assumes no drift and widens the
+    // uncertainty by this rate away from the reference. The default is an assumed margin, not a
+    // measured camera figure.
+    double max_drift_ppm = 500;
 };
 
 struct clock_estimate {
@@ -65,14 +71,34 @@ public:
     /// Median round trip of the recent samples, for one-way delay estimates.
     std::optional<double> recent_round_trip_us(std::size_t last_n = 16) const;
 
+    /// Lowest round trip of the recent samples: the path delay with the least queueing.
+    std::optional<double> recent_min_round_trip_us(std::size_t last_n = 16) const;
+
     std::size_t sample_count() const { return samples_.size(); }
 
 private:
+    // One sample the fit rests on.
+    struct fit_point {
+        double host_from_center_us;  // sample midpoint minus the fit's weighted mean host time
+        double weight;
+        double error_bound_us;  // the sample's own bound: half its round trip, plus rounding
+    };
+
+    void drop_old_samples(host_us newest_received);
     void refit();
+    double bound_at(double host_from_center_us) const;
 
     clock_model_settings settings_;
     std::deque<clock_sample> samples_;
     std::optional<clock_estimate> estimate_;
+    std::vector<fit_point> fit_points_;
+    double weight_sum_ = 0;
+    double spread_sum_ = 0;           // sum of weight * (host - center)^2
+    double fit_center_us_ = 0;        // weighted mean host time of the fit's samples
+    double offset_at_center_us_ = 0;  // camera minus host at the center
+    double drift_ = 0;                // fitted rate difference as a ratio, 0 when not fitted
+    bool drift_fitted_ = false;
+    double residual_excess_us_ = 0;   // largest residual beyond its sample's own bound
     double wall_minus_host_us_ = 0;  // host wall clock minus host steady clock
     bool wall_known_ = false;
 };
