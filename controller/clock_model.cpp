@@ -79,9 +79,9 @@ void clock_model::refit() {
     std::stable_sort(kept.begin(), kept.end(), [](const clock_sample* a, const clock_sample* b) {
         return a->received - a->sent < b->received - b->sent;
     });
-    const auto wanted = static_cast<std::size_t>(
+    const auto keep_count = static_cast<std::size_t>(
         std::ceil(settings_.keep_fraction * static_cast<double>(kept.size())));
-    kept.resize(std::clamp<std::size_t>(wanted, 1, kept.size()));
+    kept.resize(std::clamp<std::size_t>(keep_count, 1, kept.size()));
 
     const double max_drift = settings_.max_drift_ppm * 1e-6;
     std::vector<double> offsets;
@@ -111,7 +111,7 @@ void clock_model::refit() {
     offset_at_center_us_ = weighted_offset / weight_sum_;
 
     // Drift is fitted only when the samples pin it down better than the assumed maximum: a
-    // burst of samples a few milliseconds apart says nothing useful about the rate.
+    // burst of samples a few milliseconds apart cannot determine the rate.
     drift_ = 0;
     drift_fitted_ = false;
     if (spread_sum_ > 0) {

@@ -32,9 +32,9 @@ struct clock_model_settings {
     std::size_t max_samples = 256;     // samples kept in the window at most
     double keep_fraction = 0.5;        // share of lowest-round-trip samples the fit uses
     // Largest drift assumed possible, in ppm. Drift is fitted only once the samples bound it
-    // more tightly than this; until then the model assumes no drift and widens the
-    // uncertainty by this rate away from the reference. The default is an assumed margin, not a
-    // measured camera figure.
+    // more tightly than this. Until then the model assumes no drift and widens the uncertainty
+    // by this rate away from the reference. The default is an assumed margin, not a measured
+    // camera figure.
     double max_drift_ppm = 500;
 };
 

@@ -236,8 +236,9 @@ void abort_all(std::vector<std::shared_ptr<camera_slot>>& slots, const std::stri
     }
 }
 
-// Sleeps until shortly before `planned`, then spins until it. Spinning holds the thread on
-// purpose: a timer alone wakes too late and too unevenly for sub-millisecond releases.
+// Sleeps until shortly before `planned`, then spins until it. Spinning keeps the thread busy
+// on purpose, because a timer alone wakes too late and too unevenly for sub-millisecond
+// releases.
 asio::awaitable<void> wait_until(asio::steady_timer& timer, host_us planned) {
     if (planned - host_now() > spin_interval_us) {
         timer.expires_at(steady_time(planned - spin_interval_us));

@@ -34,6 +34,9 @@ public:
     /// connection closed is sent the whole request again at once (`resent_whole`). Each
     /// record carries the planned and actual release and the estimated arrival on the host
     /// and camera clocks. The summary of the estimated arrival spread is logged.
+    ///
+    /// NOTE: a missed camera's arming goes on in the background until its current request
+    /// ends, and then gives back the connection without staging. Its session must outlive that.
     boost::asio::awaitable<std::vector<trigger_outcome>> fire(
         std::vector<trigger_target> targets) override;
 
