@@ -164,10 +164,12 @@ int run_shoot(const shoot_arguments& arguments) {
 
     // The first SIGINT or SIGTERM ends the shot early and still writes shot.json.
     asio::signal_set signals(context, SIGINT, SIGTERM);
+    int stopped_by_signal = 0;
     signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
         if (ec) {
             return;
         }
+        stopped_by_signal = signal_number;
         spdlog::warn("signal {} received, stopping the shot", signal_number);
         runner.stop_recording();
         runner.cancel();
@@ -199,6 +201,12 @@ int run_shoot(const shoot_arguments& arguments) {
         }
     }
     print_summary(*report, runner.shot_folder());
+    if (stopped_by_signal != 0) {
+        // The shell convention, so that scripts can tell an interrupted shot from a failed one.
+        std::cerr << "shot interrupted by signal " << stopped_by_signal
+                  << "; unfinished downloads are left as .part files\n";
+        return 128 + stopped_by_signal;
+    }
     return report->all_delivered() ? exit_ok : exit_failed;
 }
 
@@ -208,7 +216,8 @@ const command_registration shoot_registration{20, [](CLI::App& app, int& exit_co
         "Take one photo, video or timelapse on every camera of a rig, download every file to\n"
         "OUTPUT/SHOT_ID/CAMERA/ and write OUTPUT/SHOT_ID/shot.json.\n"
         "Exits with 0 when every camera delivered its files, 1 otherwise, 64 for a bad command\n"
-        "line and 78 when the rig file has errors.");
+        "line, 78 when the rig file has errors, and 128 plus the signal number (130 for Ctrl-C)\n"
+        "when a signal stopped the shot.");
     auto arguments = std::make_shared<shoot_arguments>();
     command->add_option("rig", arguments->rig_path, "Rig file (YAML)")->required();
     auto* photo = command->add_flag("--photo", arguments->photo, "Take one photo per camera");

@@ -1,6 +1,7 @@
 #include "config/rig.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,9 +29,18 @@ struct file_text {
 // including for a directory (EISDIR from read).
 file_text read_file(const std::filesystem::path& path) {
     file_text result;
-    const int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK keeps open() from waiting for a writer when the path is a named pipe, which
+    // the check below then rejects.
+    const int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (descriptor < 0) {
         result.error = std::generic_category().message(errno);
+        return result;
+    }
+    struct stat status {};
+    if (::fstat(descriptor, &status) == 0 && !S_ISREG(status.st_mode) &&
+        !S_ISDIR(status.st_mode)) {
+        ::close(descriptor);
+        result.error = "not a regular file";
         return result;
     }
 

@@ -26,7 +26,7 @@ public:
             case errc::unsafe_file_name: return "unsafe file name";
             case errc::file_io: return "file write failed";
             case errc::interface_unusable: return "network interface unusable";
-            case errc::not_ready: return "camera not ready";
+            case errc::not_ready: return "not ready";
             case errc::cancelled: return "cancelled";
         }
         return "unknown oscrig error";

@@ -25,7 +25,7 @@ enum class errc {
     unsafe_file_name,    // a camera-supplied file name that would leave the shot folder
     file_io,             // writing to local disk failed
     interface_unusable,  // the configured network interface is missing, down or has no IPv4
-    not_ready,           // camera not ready when the trigger fired
+    not_ready,           // a camera, a request or the service is not ready for the operation
     cancelled,           // the operation was stopped by the controller
 };
 

@@ -636,6 +636,9 @@ struct http_client::impl {
         }
 
         std::vector<char> chunk(download_buffer_size);
+        // Beast sizes each socket read by the free capacity of `buffer`, which replies and
+        // headers left at a few hundred bytes: without room, a file arrives 512 bytes a read.
+        buffer.reserve(download_buffer_size);
         while (!parser.is_done()) {
             parser.get().body().data = chunk.data();
             parser.get().body().size = chunk.size();

@@ -216,7 +216,7 @@ void mark_missed(camera_slot& slot, std::chrono::milliseconds window) {
                            fmt::format("not staged within the staging window of {} ms",
                                        window.count()));
     slot.result.record.note = reason.to_string();
-    slot.result.reply = make_failure(errc::not_ready, reason.to_string());
+    slot.result.reply = reason;
     spdlog::warn("[{}] not ready for {}, not triggered: {}", slot.target.session->name(),
                  slot.target.command, reason.to_string());
 }
