@@ -82,6 +82,13 @@ asio::awaitable<outcome<void>> camera_session::start() {
     if (!state) {
         co_return state.error();
     }
+    profile_ = osc::select_vendor_profile(*info);
+    if (osc::needs_api_level_switch(profile_, *info, *state)) {
+        auto switched = co_await switch_api_level();
+        if (!switched) {
+            co_return switched.error();
+        }
+    }
 
     std::vector<std::string> names = settings_.capability_options;
     if (names.empty()) {
@@ -91,8 +98,20 @@ asio::awaitable<outcome<void>> camera_session::start() {
     if (!options) {
         co_return options.error();
     }
+    // Insta360 _dateTime carries no UTC offset, so oscrig leaves that clock alone: the trigger
+    // and the reports use _sysTimestamp and the host clock instead.
+    if (profile_.set_time_alone) {
+        co_await set_camera_time();
+    }
 
-    const bool has_clock = options_ && options_->sys_timestamp_us().has_value();
+    const bool has_clock = profile_.has_sys_timestamp && options_ &&
+                           options_->sys_timestamp_us().has_value();
+    if (!has_clock) {
+        // NOTE: choose_delay() estimates the one-way delay from clock samples only, so such a
+        // camera is released with the rig's one_way_delay, or with none.
+        note_vendor_step("no _sysTimestamp, so the clock model has no samples and the trigger "
+                         "estimates no arrival on the camera clock");
+    }
     for (int i = 0; has_clock && i < settings_.clock_burst; ++i) {
         auto sampled = co_await sample_clock();
         if (!sampled) {
@@ -290,7 +309,86 @@ asio::awaitable<outcome<osc::command_reply>> camera_session::reapply_capture_mod
     if (reply && reply->state == osc::command_state::error) {
         co_return failure_of_reply(*reply, "camera.setOptions");
     }
+    // The capture that follows fails again on a camera still switching modes (THETA).
+    if (reply && profile_.capture_mode_settle.count() > 0) {
+        note_vendor_step(fmt::format("waited {} ms after setting the capture mode again",
+                                     profile_.capture_mode_settle.count()));
+        co_await sleep(profile_.capture_mode_settle);
+    }
     co_return reply;
+}
+
+asio::awaitable<outcome<void>> camera_session::switch_api_level() {
+    const json parameters{{"options", {{"clientVersion", 2}}}};
+    auto reply = co_await execute(std::string_view{"camera.setOptions"}, parameters);
+    if (!reply) {
+        failure error = reply.error();
+        error.detail = "switching to OSC API level 2 failed: " + error.detail;
+        co_return error;
+    }
+    auto state = co_await fetch_state();
+    if (!state) {
+        co_return state.error();
+    }
+    if (state->api_version != 2) {
+        co_return make_failure(errc::unsupported,
+                               fmt::format("the camera still runs OSC API level {} after "
+                                           "setOptions clientVersion 2",
+                                           state->api_version.value_or(0)));
+    }
+    note_vendor_step("switched from OSC API level 1 to 2 with setOptions clientVersion 2");
+    co_return outcome<void>{};
+}
+
+asio::awaitable<void> camera_session::set_camera_time() {
+    const auto now = std::chrono::system_clock::now();
+    const std::string sent =
+        osc::format_camera_time(profile_, now, osc::local_utc_offset(now));
+    const std::string& option = profile_.time_option;
+
+    json values = json::object();
+    values[option] = sent;
+    const json parameters{{"options", values}};
+    auto reply = co_await execute(std::string_view{"camera.setOptions"}, parameters);
+    if (!reply) {
+        note_vendor_step(fmt::format("{} not set: {}", option, reply.error().to_string()));
+        co_return;
+    }
+
+    std::vector<std::string> names{option};
+    auto read_back = co_await get_options(std::move(names));
+    if (!read_back) {
+        note_vendor_step(fmt::format("{} set alone to {}, reading it back failed: {}", option,
+                                     sent, read_back.error().to_string()));
+        co_return;
+    }
+    const auto& read_values = read_back->values;
+    const std::string returned = read_values.contains(option) && read_values[option].is_string()
+                                     ? read_values[option].get<std::string>()
+                                     : std::string();
+
+    // Two seconds cover the set, the read back and a second boundary between them.
+    if (auto problem = osc::compare_camera_time(sent, returned, std::chrono::seconds{2})) {
+        note_vendor_step(fmt::format("{} set alone to {}, read back differs: {}", option, sent,
+                                     *problem));
+        co_return;
+    }
+    note_vendor_step(fmt::format("{} set alone to {} and read back", option, sent));
+}
+
+std::vector<std::string> camera_session::take_vendor_steps() {
+    return std::exchange(vendor_steps_, {});
+}
+
+void camera_session::note_vendor_step(std::string step) {
+    spdlog::info("[{}] vendor step: {}", camera_.name, step);
+    // A long-running process restarts sessions without taking shots, so only the latest
+    // steps are kept.
+    constexpr std::size_t kept_steps = 32;
+    if (vendor_steps_.size() >= kept_steps) {
+        vendor_steps_.erase(vendor_steps_.begin());
+    }
+    vendor_steps_.push_back(std::move(step));
 }
 
 asio::awaitable<outcome<osc::command_reply>> camera_session::wait_done(

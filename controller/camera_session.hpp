@@ -18,6 +18,7 @@
 #include "controller/request_queue.hpp"
 #include "controller/session_logic.hpp"
 #include "controller/shot_report.hpp"
+#include "controller/vendor_profile.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -77,9 +78,12 @@ public:
     camera_session(const camera_session&) = delete;
     camera_session& operator=(const camera_session&) = delete;
 
-    /// Connects and reads /osc/info, /osc/state and the capability options, then takes the
-    /// clock burst. Fails with the first error that retries did not cure, and the snapshot's
-    /// state and reason then give the cause (unreachable, needs_activation, error).
+    /// Connects and reads /osc/info, /osc/state and the capability options, then applies the
+    /// vendor profile's start-up steps (API level switch, camera time on THETA) and takes the
+    /// clock burst where the camera has _sysTimestamp. Fails with the first error that
+    /// retries did not cure, and the snapshot's state and reason then give the cause
+    /// (unreachable, needs_activation, error). A camera time that cannot be set is a
+    /// vendor step and a warning, not a failure.
     boost::asio::awaitable<outcome<void>> start();
 
     /// GET /osc/info, waiting when the last one was less than info_state_interval ago.
@@ -137,6 +141,13 @@ public:
     const std::optional<osc::camera_state>& state() const { return state_; }
     const std::optional<osc::camera_options>& options() const { return options_; }
     const std::vector<std::string>& rejected_options() const { return rejected_options_; }
+    /// Vendor profile chosen from /osc/info; the default (vendor other) before start().
+    const osc::vendor_profile& profile() const { return profile_; }
+    /// Returns and clears the vendor-specific steps taken since the last call, one sentence
+    /// each, for the shot report.
+    std::vector<std::string> take_vendor_steps();
+    /// Adds a vendor-specific step and logs it with the camera name.
+    void note_vendor_step(std::string step);
     clock_model& clock() { return clock_; }
     const clock_model& clock() const { return clock_; }
 
@@ -164,6 +175,8 @@ private:
     boost::asio::awaitable<outcome<T>> with_read_retries(request_kind kind, std::string what,
                                                          Once& once);
     boost::asio::awaitable<outcome<osc::command_reply>> reapply_capture_mode();
+    boost::asio::awaitable<outcome<void>> switch_api_level();
+    boost::asio::awaitable<void> set_camera_time();
     boost::asio::awaitable<outcome<nlohmann::json>> get_option_values(
         std::vector<std::string> names);
     boost::asio::awaitable<void> wait_for_gate(request_gate& gate);
@@ -196,6 +209,8 @@ private:
     std::optional<osc::camera_state> state_;
     std::optional<osc::camera_options> options_;
     std::vector<std::string> rejected_options_;
+    osc::vendor_profile profile_;
+    std::vector<std::string> vendor_steps_;
     // captureMode last set through setOptions, re-sent when the camera replies disabledCommand.
     std::optional<nlohmann::json> capture_mode_;
     camera_snapshot snapshot_;

@@ -61,6 +61,7 @@ json camera_to_json(const camera_shot& camera) {
     object["delivered"] = camera.delivered;
     object["error"] = camera.error;
     object["warnings"] = camera.warnings;
+    object["vendor_steps"] = camera.vendor_steps;
 
     json requests = json::array();
     for (const auto& request : camera.requests) {

@@ -55,6 +55,8 @@ struct camera_shot {
     bool delivered = false;  // every file the camera returned is downloaded and checked
     std::string error;       // reason when not delivered
     std::vector<std::string> warnings;  // e.g. stitching asked for but not done
+    // Steps taken for this camera's vendor, e.g. the wait after a THETA captureMode change.
+    std::vector<std::string> vendor_steps;
     std::vector<request_record> requests;
     std::vector<trigger_record> triggers;
     std::vector<file_record> files;

@@ -168,6 +168,9 @@ asio::awaitable<shot_report> shot_runner::run(shot_request request) {
             shot.requests.push_back(std::move(entry));
         }
         sessions_[i]->record_requests(false);
+        auto session_steps = sessions_[i]->take_vendor_steps();
+        shot.vendor_steps.insert(shot.vendor_steps.begin(), session_steps.begin(),
+                                 session_steps.end());
         if (!runs_[i].failed && shot.error.empty()) {
             shot.delivered = true;
         }
@@ -222,6 +225,13 @@ asio::awaitable<void> shot_runner::apply_options(shot_request request) {
             for (const auto& note : plan.adjusted) {
                 shot.warnings.push_back(fmt::format("{} adjusted: {}", note.name, note.reason));
             }
+            // The state is the one read at session start or by the last health poll.
+            if (session.state()) {
+                if (auto busy = osc::capture_status_problem(session.profile(), *session.state())) {
+                    fail_camera(shot, run.failed, *busy);
+                    co_return;
+                }
+            }
             if (!plan.mode_supported) {
                 fail_camera(shot, run.failed,
                             fmt::format("{} capture is not supported by {}",
@@ -253,8 +263,13 @@ asio::awaitable<void> shot_runner::apply_options(shot_request request) {
                     shot.warnings.push_back(text);
                 }
             }
-            const auto profile = osc::select_vendor_profile(*session.info());
+            const auto& profile = session.profile();
             if (plan.changes_capture_mode && profile.capture_mode_settle.count() > 0) {
+                shot.vendor_steps.push_back(
+                    fmt::format("waited {} ms after the captureMode change",
+                                profile.capture_mode_settle.count()));
+                spdlog::info("[{}] waiting {} ms after the captureMode change", session.name(),
+                             profile.capture_mode_settle.count());
                 co_await sleep_for(self->executor_, profile.capture_mode_settle);
             }
         }(this, i, request.mode));

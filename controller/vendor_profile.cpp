@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
+#include <ctime>
 #include <sstream>
 #include <vector>
 
@@ -39,6 +41,70 @@ bool is_level_1_theta(const camera_info& info) {
     }
     const std::string& variant = *std::next(theta);
     return variant == "S" || variant == "SC";
+}
+
+// A camera time "YYYY:MM:DD hh:mm:ss" with an optional "+hh:mm" or "-hh:mm" suffix.
+struct parsed_camera_time {
+    std::chrono::sys_seconds clock_time;  // the local time as written, taken as if it were UTC
+    std::optional<std::chrono::minutes> utc_offset;
+};
+
+std::optional<int> digits_at(std::string_view text, std::size_t position, std::size_t count) {
+    if (position + count > text.size()) {
+        return std::nullopt;
+    }
+    int value = 0;
+    const char* first = text.data() + position;
+    const auto [end, error] = std::from_chars(first, first + count, value);
+    if (error != std::errc{} || end != first + count) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::optional<parsed_camera_time> parse_camera_time(std::string_view text) {
+    constexpr std::string_view layout = "0000:00:00 00:00:00";
+    if (text.size() != layout.size() && text.size() != layout.size() + 6) {
+        return std::nullopt;
+    }
+
+    for (std::size_t i = 0; i < layout.size(); ++i) {
+        if (layout[i] != '0' && text[i] != layout[i]) {
+            return std::nullopt;
+        }
+    }
+    const auto year = digits_at(text, 0, 4);
+    const auto month = digits_at(text, 5, 2);
+    const auto day = digits_at(text, 8, 2);
+    const auto hour = digits_at(text, 11, 2);
+    const auto minute = digits_at(text, 14, 2);
+    const auto second = digits_at(text, 17, 2);
+    if (!year || !month || !day || !hour || !minute || !second) {
+        return std::nullopt;
+    }
+
+    using namespace std::chrono;
+    const year_month_day date{std::chrono::year{*year}, std::chrono::month{unsigned(*month)},
+                              std::chrono::day{unsigned(*day)}};
+    if (!date.ok() || *hour > 23 || *minute > 59 || *second > 60) {
+        return std::nullopt;
+    }
+    parsed_camera_time parsed;
+    parsed.clock_time = sys_days{date} + hours{*hour} + minutes{*minute} + seconds{*second};
+    if (text.size() == layout.size()) {
+        return parsed;
+    }
+
+    const char sign = text[layout.size()];
+    const auto offset_hours = digits_at(text, layout.size() + 1, 2);
+    const auto offset_minutes = digits_at(text, layout.size() + 4, 2);
+    if ((sign != '+' && sign != '-') || text[layout.size() + 3] != ':' || !offset_hours ||
+        !offset_minutes) {
+        return std::nullopt;
+    }
+    const minutes magnitude{*offset_hours * 60 + *offset_minutes};
+    parsed.utc_offset = sign == '-' ? -magnitude : magnitude;
+    return parsed;
 }
 
 }  // namespace
@@ -114,6 +180,52 @@ std::string format_camera_time(const vendor_profile& profile,
         text += fmt::format("{}{:02}:{:02}", sign, magnitude / 60, magnitude % 60);
     }
     return text;
+}
+
+std::optional<std::string> capture_status_problem(const vendor_profile& profile,
+                                                  const camera_state& state) {
+    if (!profile.has_capture_status) {
+        return std::nullopt;
+    }
+    const std::string& status = state.capture_status;
+    if (status.empty() || status == "idle") {
+        return std::nullopt;
+    }
+    return fmt::format("the camera is busy: /osc/state reports _captureStatus {}", status);
+}
+
+std::chrono::minutes local_utc_offset(std::chrono::system_clock::time_point utc_time) {
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(utc_time);
+    std::tm local{};
+    if (localtime_r(&seconds, &local) == nullptr) {
+        return std::chrono::minutes{0};
+    }
+    // tm_gmtoff is a glibc and BSD field, in seconds east of UTC.
+    return std::chrono::minutes{local.tm_gmtoff / 60};
+}
+
+std::optional<std::string> compare_camera_time(std::string_view sent, std::string_view read_back,
+                                               std::chrono::seconds tolerance) {
+    const auto expected = parse_camera_time(sent);
+    if (!expected) {
+        return fmt::format("the time sent, \"{}\", is not a camera time", sent);
+    }
+    const auto actual = parse_camera_time(read_back);
+    if (!actual) {
+        return fmt::format("the camera returned \"{}\", which is not a camera time",
+                           read_back);
+    }
+    if (expected->utc_offset && actual->utc_offset &&
+        *expected->utc_offset != *actual->utc_offset) {
+        return fmt::format("the camera kept UTC offset {} min instead of {} min",
+                           actual->utc_offset->count(), expected->utc_offset->count());
+    }
+    const auto difference = actual->clock_time - expected->clock_time;
+    if (difference > tolerance || difference < -tolerance) {
+        return fmt::format("the camera returned \"{}\", {} s from the \"{}\" sent", read_back,
+                           difference.count(), sent);
+    }
+    return std::nullopt;
 }
 
 }  // namespace oscrig::osc

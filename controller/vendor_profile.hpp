@@ -5,6 +5,7 @@
 #include "controller/osc_protocol.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -51,5 +52,21 @@ bool needs_api_level_switch(const vendor_profile& profile, const camera_info& in
 std::string format_camera_time(const vendor_profile& profile,
                                std::chrono::system_clock::time_point utc_time,
                                std::chrono::minutes utc_offset);
+
+/// Returns the reason not to start a capture when `state` reports a RICOH _captureStatus other
+/// than idle, because the camera rejects a capture while it records or shoots. Returns nothing
+/// when the profile has no _captureStatus, the field is missing or the camera is idle.
+std::optional<std::string> capture_status_problem(const vendor_profile& profile,
+                                                  const camera_state& state);
+
+/// Returns the host's UTC offset at `utc_time` from the C library's local time zone (TZ).
+std::chrono::minutes local_utc_offset(std::chrono::system_clock::time_point utc_time);
+
+/// Compares the camera time read back after a set with the value sent, both in the format of
+/// format_camera_time(). Returns a description of the difference, or nothing when the clock
+/// time is within `tolerance` of the value sent and the UTC offsets, where present, are equal.
+/// The tolerance covers the time between the set and the read back.
+std::optional<std::string> compare_camera_time(std::string_view sent, std::string_view read_back,
+                                               std::chrono::seconds tolerance);
 
 }  // namespace oscrig::osc

@@ -39,6 +39,7 @@ camera::camera(camera_params params, std::size_t index, std::int64_t start_us,
     }
     if (params_.flavour == flavour::theta) {
         next_command_number_ = 2790;
+        api_version_ = params_.api_version;
         options_ = {{"captureMode", "image"},  {"iso", 0},
                     {"shutterSpeed", 0},       {"exposureProgram", 2},
                     {"whiteBalance", "auto"},  {"_filter", "off"},
@@ -226,6 +227,7 @@ std::optional<http_reply> camera::authenticate(const http_request& request) {
         spdlog::info("[{}] digest authentication rejected for {} {}", name(), request.method,
                      request.target);
     }
+    ++request_counts_["unauthorized"];
     http_reply reply;
     reply.status = 401;
     reply.headers.emplace_back("Content-Type", "text/plain");
@@ -381,6 +383,7 @@ http_reply camera::handle_sim(const http_request& request) {
                                 {"requests", request_counts_},
                                 {"violations", violations},
                                 {"violations_total", total},
+                                {"connections", connections_},
                                 {"files", files_.size()}});
     }
     if (path == "/sim/arrivals" && request.method == "GET") {
@@ -451,6 +454,7 @@ http_reply camera::handle_sim(const http_request& request) {
     if (path == "/sim/reset-stats" && request.method == "POST") {
         request_counts_.clear();
         violation_counts_.clear();
+        connections_ = 0;
         arrivals_.clear();
         return json_reply(200, {{"camera", name()}, {"reset", true}});
     }

@@ -83,6 +83,8 @@ public:
 
     /// Whether the listener should be closed (fault unreachable or /sim/stop).
     bool unreachable() const { return params_.faults.unreachable; }
+    /// Counts one accepted TCP connection for /sim/stats.
+    void count_connection() { ++connections_; }
     void set_unreachable(bool value);
 
     /// Camera clock (`_sysTimestamp`) at a host CLOCK_MONOTONIC instant, in microseconds.
@@ -169,7 +171,9 @@ private:
 
     nlohmann::json options_;  // settable option values
     std::int64_t date_time_offset_us_ = 0;  // camera _dateTime minus host wall clock
+    std::string time_zone_ = "+00:00";      // THETA: UTC offset of the last dateTimeZone set
     std::int64_t capture_mode_changed_us_ = -1;
+    int api_version_ = 2;  // THETA _apiVersion, changed by setOptions clientVersion
     std::int64_t last_command_us_ = 0;
     bool asleep_ = false;
 
@@ -191,6 +195,7 @@ private:
 
     std::map<std::string, std::uint64_t> request_counts_;
     std::map<std::string, std::uint64_t> violation_counts_;
+    std::uint64_t connections_ = 0;  // accepted TCP connections, /sim/ ones included
     std::deque<nlohmann::json> arrivals_;
 };
 

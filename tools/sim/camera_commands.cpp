@@ -66,7 +66,7 @@ std::string camera::camera_date_time(std::int64_t now_us, bool with_zone) const 
     gmtime_r(&seconds, &parts);
     char text[32];
     std::strftime(text, sizeof text, "%Y:%m:%d %H:%M:%S", &parts);
-    return with_zone ? std::string(text) + "+00:00" : std::string(text);
+    return with_zone ? std::string(text) + time_zone_ : std::string(text);
 }
 
 std::string camera::next_command_id() {

@@ -109,6 +109,9 @@ std::optional<nlohmann::json> camera::option_value(const std::string& name,
         if (name == "dateTimeZone") {
             return camera_date_time(now_us, true);
         }
+        if (name == "clientVersion") {
+            return api_version_;
+        }
     } else {
         if (name == "_batteryCapacity") {
             return nlohmann::json{{"powerType", params_.charging ? 1 : 0},
@@ -142,6 +145,10 @@ std::optional<std::string> camera::validate_option(const std::string& name,
         const char* end = strptime(text.c_str(), "%Y:%m:%d %H:%M:%S", &parts);
         return end != nullptr && *end == '\0' ? std::nullopt
                                               : std::optional<std::string>("invalidParameterValue");
+    }
+    if (theta && name == "clientVersion") {
+        return value == 1 || value == 2 ? std::nullopt
+                                        : std::optional<std::string>("invalidParameterValue");
     }
     if (theta && name == "dateTimeZone") {
         return value.is_string() && value.get<std::string>().size() == 25
@@ -239,6 +246,14 @@ nlohmann::json camera::set_options(const nlohmann::json& parameters, std::int64_
             const std::int64_t camera_wall = static_cast<std::int64_t>(timegm(&parts)) * 1'000'000;
             const std::int64_t host_wall = now_us + (wall_now_us() - monotonic_now_us());
             date_time_offset_us_ = camera_wall - host_wall;
+            if (option == "dateTimeZone") {
+                // validate_option() checked the length: 19 characters of time, then the offset.
+                time_zone_ = value.get<std::string>().substr(19);
+            }
+            continue;
+        }
+        if (option == "clientVersion") {
+            api_version_ = value.get<int>();
             continue;
         }
         if (option == "captureMode") {

@@ -112,7 +112,7 @@ nlohmann::json camera::state_object(std::int64_t now_us) {
                                                                  : "charging";
     return {{"batteryLevel", level},
             {"storageUri", url_for(directory_path())},
-            {"_apiVersion", 2},
+            {"_apiVersion", api_version_},
             {"_batteryState", battery_state},
             {"_cameraError", nlohmann::json::array()},
             {"_captureStatus", is_capturing(now_us) ? "shooting" : "idle"},

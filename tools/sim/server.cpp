@@ -450,6 +450,7 @@ void simulator::accept(slot& s) {
             return;  // the listener was closed
         }
         if (!ec) {
+            s.camera->count_connection();
             auto c = std::make_shared<connection>(std::move(socket), *this, s);
             std::erase_if(s.connections, [](const auto& weak) { return weak.expired(); });
             s.connections.push_back(c);

@@ -173,6 +173,11 @@ void apply_camera_keys(const std::filesystem::path& file, const YAML::Node& map,
             params.capture_time_ms = read_value<int>(file, value, key);
         } else if (key == "capture_mode_wait_ms") {
             params.capture_mode_wait_ms = read_value<int>(file, value, key);
+        } else if (key == "api_version") {
+            params.api_version = read_value<int>(file, value, key);
+            if (params.api_version != 1 && params.api_version != 2) {
+                fail_at(file, value, "api_version must be 1 or 2");
+            }
         } else if (key == "battery_level") {
             params.battery_level = read_value<double>(file, value, key);
         } else if (key == "battery_drain_per_minute") {

@@ -55,6 +55,8 @@ struct camera_params {
     std::int64_t jitter_us = 0;  // each direction adds a uniform 0..jitter_us on top
     int capture_time_ms = 1500;  // takePicture stays in progress for this long
     int capture_mode_wait_ms = 1000;  // THETA: captures this soon after a mode change fail
+    // THETA: OSC API level at start, 1 or 2. setOptions clientVersion switches it.
+    int api_version = 2;
 
     double battery_level = 100;  // percent
     double battery_drain_per_minute = 0.1;  // percent per minute; charging adds it instead
