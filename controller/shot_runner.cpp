@@ -3,6 +3,7 @@
 #include "controller/downloader.hpp"
 #include "controller/file_naming.hpp"
 #include "controller/option_plan.hpp"
+#include "controller/session_logic.hpp"
 #include "controller/sync_report.hpp"
 #include "controller/task_group.hpp"
 #include "controller/vendor_profile.hpp"
@@ -57,7 +58,13 @@ void fail_camera(camera_shot& shot, bool& failed, const std::string& reason) {
 
 /// Reason for a camera's failure in the report. A camera that needs activation gets the
 /// operator's instruction first, because the camera's own message names no action.
-std::string reason_for(const camera_session& session, const failure& error) {
+std::string reason_for(camera_session& session, const failure& error) {
+    // A staged trigger reads its reply outside the session's request path, so the session has
+    // not seen an unactivated reply yet. Mark it here, so that serve and the dashboard show it.
+    if (error.code == errc::unactivated &&
+        session.snapshot().state != camera_state::needs_activation) {
+        session.set_state(camera_state::needs_activation, std::string(activation_message));
+    }
     if (session.snapshot().state == camera_state::needs_activation) {
         return fmt::format("{} ({})", session.snapshot().reason, error.to_string());
     }

@@ -323,6 +323,34 @@ TEST_F(ServeTest, PhotoShotFromApi) {
     EXPECT_NE(metrics->body.find("oscrig_shots_total 1"), std::string::npos);
 }
 
+TEST_F(ServeTest, UnactivatedCameraNeedsActivation) {
+    start(2, 2);
+    expect_all_ready(2);
+    const auto fault = sim_->post(0, "/sim/faults", {{"unactivated", true}});
+    ASSERT_TRUE(fault.has_value());
+    ASSERT_EQ(fault->status, 200) << fault->body;
+
+    const auto started = http(serve_->port(), "POST", "/api/shots", R"({"mode":"photo"})");
+    ASSERT_TRUE(started.has_value());
+    ASSERT_TRUE(started->status == 200 || started->status == 202) << started->body;
+
+    // The staged trigger reads the unactivated reply itself; the camera must still show it.
+    json first;
+    const bool marked = eventually(
+        [&] {
+            for (const auto& camera : serve_->cameras()) {
+                if (camera.value("name", "") == simulator::camera_name(0)) {
+                    first = camera;
+                    return camera.value("state", "") == "needs_activation";
+                }
+            }
+            return false;
+        },
+        60s);
+    EXPECT_TRUE(marked) << first.dump(2);
+    EXPECT_NE(first.value("reason", "").find("Insta360 app"), std::string::npos) << first.dump();
+}
+
 TEST_F(ServeTest, SecondShotWhileRunningConflicts) {
     start(2, 2);
     expect_all_ready(2);
