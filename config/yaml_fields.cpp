@@ -26,10 +26,22 @@ bool is_quoted(const YAML::Node& node) {
 }  // namespace
 
 std::string child_path(std::string_view parent, std::string_view key) {
-    if (parent.empty()) {
-        return std::string{key};
+    // Paths are printed to terminals, so control characters in a key are shown as \xNN
+    // rather than passed through as escape sequences.
+    std::string shown_key;
+    for (const char c : key) {
+        if (is_control_character(c)) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned char>(c));
+            shown_key += escaped;
+        } else {
+            shown_key += c;
+        }
     }
-    return std::string{parent} + '.' + std::string{key};
+    if (parent.empty()) {
+        return shown_key;
+    }
+    return std::string{parent} + '.' + shown_key;
 }
 
 std::string item_path(std::string_view parent, std::size_t index) {

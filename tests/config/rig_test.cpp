@@ -380,5 +380,14 @@ TEST(ConfigError, FormatWithoutPosition) {
               "/no/rig.yaml: failed to read the file: No such file or directory");
 }
 
+TEST(RigErrorPath, ControlCharacterInKeyIsEscaped) {
+    const load_result result =
+        parse_rig("rig: x\ncameras:\n  - name: a\n    \x1b[31mkey: 1\n", "rig.yaml");
+    ASSERT_EQ(result.errors.size(), 1u);
+    const std::string& path = result.errors.front().path;
+    EXPECT_EQ(path.find('\x1b'), std::string::npos) << path;
+    EXPECT_EQ(path, "cameras[0].\\x1b[31mkey");
+}
+
 }  // namespace
 }  // namespace oscrig::config
