@@ -60,21 +60,9 @@ protected:
         return run_command(command, std::chrono::seconds{120});
     }
 
-    /// Returns the only shot folder under the output folder.
-    fs::path only_shot() const {
-        std::vector<fs::path> shots;
-        for (const auto& entry : fs::directory_iterator(shots_)) {
-            if (entry.is_directory()) {
-                shots.push_back(entry.path());
-            }
-        }
-        EXPECT_EQ(shots.size(), 1u);
-        return shots.empty() ? fs::path() : shots.front();
-    }
+    fs::path only_shot() const { return only_shot_folder(shots_); }
 
-    json shot_json(const fs::path& shot) const {
-        return json::parse(read_file(shot / "shot.json"));
-    }
+    json shot_json(const fs::path& shot) const { return read_shot_json(shot); }
 
     void set_faults(std::size_t camera, const json& faults) {
         sim_post(sim_->host(), sim_->ports()[camera], "/sim/faults", faults);

@@ -14,6 +14,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
@@ -398,6 +399,24 @@ inline std::string read_file(const std::filesystem::path& file) {
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
+}
+
+/// Returns the only shot folder under `output`, with a test failure when there is not exactly
+/// one.
+inline std::filesystem::path only_shot_folder(const std::filesystem::path& output) {
+    std::vector<std::filesystem::path> shots;
+    for (const auto& entry : std::filesystem::directory_iterator(output)) {
+        if (entry.is_directory()) {
+            shots.push_back(entry.path());
+        }
+    }
+    EXPECT_EQ(shots.size(), 1u) << "shot folders under " << output;
+    return shots.empty() ? std::filesystem::path() : shots.front();
+}
+
+/// Parses the shot.json of a shot folder.
+inline nlohmann::json read_shot_json(const std::filesystem::path& shot) {
+    return nlohmann::json::parse(read_file(shot / "shot.json"));
 }
 
 }  // namespace oscrig::testing

@@ -83,20 +83,9 @@ protected:
         return run_command(command, std::chrono::seconds{120}, environment);
     }
 
-    fs::path only_shot() const {
-        std::vector<fs::path> shots;
-        for (const auto& entry : fs::directory_iterator(shots_)) {
-            if (entry.is_directory()) {
-                shots.push_back(entry.path());
-            }
-        }
-        EXPECT_EQ(shots.size(), 1u);
-        return shots.empty() ? fs::path() : shots.front();
-    }
+    fs::path only_shot() const { return only_shot_folder(shots_); }
 
-    static json shot_json_of(const fs::path& shot) {
-        return json::parse(read_file(shot / "shot.json"));
-    }
+    static json shot_json_of(const fs::path& shot) { return read_shot_json(shot); }
 
     static const json& camera_entry(const json& report, const std::string& name) {
         for (const auto& candidate : report["cameras"]) {
