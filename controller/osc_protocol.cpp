@@ -399,24 +399,43 @@ bool camera_info::is_insta360() const {
            contains_ignore_case(model, "Insta360");
 }
 
-outcome<camera_info> parse_info(int http_status, std::string_view body) {
+namespace {
+
+// Parses the reply of a GET /osc/info or POST /osc/state: an OSC error object fails with the
+// camera's error, any other non-2xx status with http_status, and anything but a JSON object with
+// malformed_reply.
+outcome<json> parse_endpoint_object(int http_status, std::string_view body,
+                                    std::string_view endpoint) {
     auto parsed = parse_body(http_status, body);
     if (!parsed) {
         return parsed.error();
     }
-    const json& document = *parsed;
+    json document = std::move(*parsed);
     if (document.is_object()) {
         if (auto error = read_error(document)) {
-            return failure_from_error(*error, "/osc/info");
+            return failure_from_error(*error, endpoint);
         }
     }
     if (!is_success_status(http_status)) {
-        return make_failure(errc::http_status, "HTTP " + std::to_string(http_status) +
-                                                   " from /osc/info: " + quote_body(trim(body)));
+        return make_failure(errc::http_status, "HTTP " + std::to_string(http_status) + " from " +
+                                                   std::string(endpoint) + ": " +
+                                                   quote_body(trim(body)));
     }
     if (!document.is_object()) {
-        return make_failure(errc::malformed_reply, "/osc/info reply is not a JSON object");
+        return make_failure(errc::malformed_reply,
+                            std::string(endpoint) + " reply is not a JSON object");
     }
+    return document;
+}
+
+}  // namespace
+
+outcome<camera_info> parse_info(int http_status, std::string_view body) {
+    auto parsed = parse_endpoint_object(http_status, body, "/osc/info");
+    if (!parsed) {
+        return parsed.error();
+    }
+    const json& document = *parsed;
 
     camera_info info;
     info.manufacturer = string_field(document, "manufacturer");
@@ -453,23 +472,11 @@ outcome<camera_info> parse_info(int http_status, std::string_view body) {
 }
 
 outcome<camera_state> parse_state(int http_status, std::string_view body) {
-    auto parsed = parse_body(http_status, body);
+    auto parsed = parse_endpoint_object(http_status, body, "/osc/state");
     if (!parsed) {
         return parsed.error();
     }
     const json& document = *parsed;
-    if (document.is_object()) {
-        if (auto error = read_error(document)) {
-            return failure_from_error(*error, "/osc/state");
-        }
-    }
-    if (!is_success_status(http_status)) {
-        return make_failure(errc::http_status, "HTTP " + std::to_string(http_status) +
-                                                   " from /osc/state: " + quote_body(trim(body)));
-    }
-    if (!document.is_object()) {
-        return make_failure(errc::malformed_reply, "/osc/state reply is not a JSON object");
-    }
     auto state_object = document.find("state");
     if (state_object == document.end() || !state_object->is_object()) {
         return make_failure(errc::malformed_reply, "/osc/state reply has no state object");
