@@ -67,7 +67,9 @@ struct sync_summary {
     std::string command;
     std::size_t cameras = 0;
     std::optional<double> arrival_spread_us;
-    std::optional<double> spread_bound_us;  // spread plus the uncertainties of the extremes
+    // Largest possible spread: over every pair of different cameras, the late one's arrival
+    // plus its uncertainty minus the early one's arrival minus its uncertainty.
+    std::optional<double> spread_bound_us;
 };
 
 struct shot_report {
