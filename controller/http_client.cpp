@@ -1,11 +1,9 @@
 #include "controller/http_client.hpp"
 
-#include "controller/osc_protocol.hpp"
-
-#include "controller/net_interface.hpp"
-
-
 #include "controller/digest_auth.hpp"
+#include "controller/file_sink.hpp"
+#include "controller/net_interface.hpp"
+#include "controller/osc_protocol.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -22,7 +20,6 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
@@ -31,7 +28,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 namespace oscrig::controller {
@@ -45,7 +41,7 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t download_buffer_size = 64 * 1024;
+constexpr std::size_t download_buffer_size = file_sink::chunk_size;
 
 std::string describe(const http_request& request) {
     return request.method + " " + request.target;
@@ -75,38 +71,6 @@ bool is_closed_before_reply(const error_code& ec) {
            ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
            ec == asio::error::connection_aborted;
 }
-
-/// SHA-256 over a stream of chunks with OpenSSL's EVP interface.
-class sha256_hasher {
-public:
-    sha256_hasher() : context_(EVP_MD_CTX_new()) {
-        if (context_ == nullptr || EVP_DigestInit_ex(context_, EVP_sha256(), nullptr) != 1) {
-            throw std::runtime_error("OpenSSL failed to initialise SHA-256");
-        }
-    }
-    ~sha256_hasher() { EVP_MD_CTX_free(context_); }
-    sha256_hasher(const sha256_hasher&) = delete;
-    sha256_hasher& operator=(const sha256_hasher&) = delete;
-
-    void update(const void* data, std::size_t size) {
-        EVP_DigestUpdate(context_, data, size);
-    }
-
-    std::string hex_digest() {
-        std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-        unsigned int length = 0;
-        EVP_DigestFinal_ex(context_, digest.data(), &length);
-        std::string text;
-        text.reserve(length * 2);
-        for (unsigned int i = 0; i < length; ++i) {
-            text += fmt::format("{:02x}", digest[i]);
-        }
-        return text;
-    }
-
-private:
-    EVP_MD_CTX* context_;
-};
 
 /// Parses the first byte offset of "Content-Range: bytes N-M/T".
 std::optional<std::uint64_t> content_range_start(std::string_view value) {
@@ -619,70 +583,47 @@ struct http_client::impl {
                                    fmt::format("{} answered HTTP {}", what, status));
         }
 
-        sha256_hasher hasher;
-        if (result.offset > 0 && !hash_prefix(file, result.offset, hasher)) {
+        auto opened = file_sink::open(stream.get_executor(), file, result.offset);
+        if (!opened) {
             close_socket();
-            co_return make_failure(errc::file_io,
-                                   fmt::format("reading the first {} bytes of {} failed",
-                                               result.offset, file.string()));
+            co_return opened.error();
         }
-        std::ofstream out(file, result.offset > 0 ? std::ios::binary | std::ios::app
-                                                  : std::ios::binary | std::ios::trunc);
-        if (!out) {
-            close_socket();
-            co_return make_failure(errc::file_io,
-                                   fmt::format("opening {} failed: {}", file.string(),
-                                               std::strerror(errno)));
-        }
+        auto sink = std::move(*opened);
 
-        std::vector<char> chunk(download_buffer_size);
-        // Beast sizes each socket read by the free capacity of `buffer`, which replies and
-        // headers left at a few hundred bytes: without room, a file arrives 512 bytes a read.
-        buffer.reserve(download_buffer_size);
-        while (!parser.is_done()) {
-            parser.get().body().data = chunk.data();
-            parser.get().body().size = chunk.size();
-            // The stall deadline restarts for every read: only a pause without bytes fails.
-            stream.expires_after(timeouts.download_stall);
-            auto [ec, ignored] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
-            stream.expires_never();
-            const std::size_t got = chunk.size() - parser.get().body().size;
-            if (got > 0) {
-                out.write(chunk.data(), static_cast<std::streamsize>(got));
-                hasher.update(chunk.data(), got);
-                result.bytes_written += got;
-                if (progress) {
-                    progress(result.offset + result.bytes_written);
-                }
-            }
-            if (!out) {
-                close_socket();
-                co_return make_failure(errc::file_io,
-                                       fmt::format("writing {} failed: {}", file.string(),
-                                                   std::strerror(errno)));
-            }
-            if (ec == http::error::need_buffer) {
-                continue;
-            }
-            if (ec) {
-                close_socket();
-                out.flush();
-                if (ec == beast::error::timeout) {
-                    co_return make_failure(errc::timed_out,
-                                           fmt::format("{} stalled: no byte for {} ms after {} "
-                                                       "bytes",
-                                                       what, timeouts.download_stall.count(),
-                                                       result.offset + result.bytes_written));
-                }
-                co_return transport_failure(
-                    ec, fmt::format("{} after {} bytes", what, result.offset + result.bytes_written),
-                    timeouts.download_stall);
-            }
+        // Plain statements around each co_await: built by GCC 12, this function crashed on a
+        // failed download while the two reads were the arms of a ?: expression.
+        body_outcome read_result;
+        if (parser.chunked() || !parser.content_length()) {
+            read_result = co_await read_parsed_body(parser, *sink, result, progress);
+        } else {
+            read_result = co_await read_plain_body(*parser.content_length(), *sink, result,
+                                                   progress);
         }
-        out.flush();
-        if (!out) {
+        if (!read_result) {
             close_socket();
-            co_return make_failure(errc::file_io, fmt::format("writing {} failed", file.string()));
+            // What arrived stays in the .part file for a resumed attempt.
+            auto flushed = co_await sink->finish();
+            if (!flushed) {
+                spdlog::warn("[{}] {}", camera.name, flushed.error().to_string());
+            }
+            if (read_result.error().code == errc::file_io) {
+                co_return read_result.error();
+            }
+            const auto& ec = read_result.error().code;
+            if (ec == beast::error::timeout) {
+                co_return make_failure(errc::timed_out,
+                                       fmt::format("{} stalled: no byte for {} ms after {} bytes",
+                                                   what, timeouts.download_stall.count(),
+                                                   result.offset + result.bytes_written));
+            }
+            co_return transport_failure(
+                ec, fmt::format("{} after {} bytes", what, result.offset + result.bytes_written),
+                timeouts.download_stall);
+        }
+        auto digest = co_await sink->finish();
+        if (!digest) {
+            close_socket();
+            co_return digest.error();
         }
         if (result.content_length && result.bytes_written != *result.content_length) {
             close_socket();
@@ -690,7 +631,7 @@ struct http_client::impl {
                                    fmt::format("{}: {} bytes, Content-Length {}", what,
                                                result.bytes_written, *result.content_length));
         }
-        result.sha256 = hasher.hex_digest();
+        result.sha256 = std::move(*digest);
         if (!parser.get().keep_alive()) {
             close_socket();
         }
@@ -698,6 +639,82 @@ struct http_client::impl {
     }
 
     using download_parser = http::response_parser<http::buffer_body>;
+
+    /// Fails with errc::file_io from the sink, or with the socket's error code as `code`.
+    using body_outcome = outcome<void>;
+
+    static body_outcome socket_failure(const error_code& ec) { return failure{ec, "body"}; }
+
+    /// Reads a body of known length straight from the socket into the sink's buffers, so that
+    /// each byte is copied once on its way to the file. The bytes that came with the header are
+    /// in `buffer`.
+    asio::awaitable<body_outcome> read_plain_body(std::uint64_t length, file_sink& sink,
+                                                  download_result& result,
+                                                  const download_progress& progress) {
+        std::uint64_t remaining = length;
+        while (remaining > 0) {
+            auto chunk = co_await sink.next_buffer();
+            if (!chunk) {
+                co_return chunk.error();
+            }
+            const auto want = static_cast<std::size_t>(
+                std::min<std::uint64_t>(remaining, chunk->size()));
+            std::size_t filled = asio::buffer_copy(asio::buffer(chunk->data(), want),
+                                                   buffer.data());
+            buffer.consume(filled);
+            error_code ec;
+            while (filled < want && !ec) {
+                // The stall deadline restarts for every read: only a pause without bytes fails.
+                stream.expires_after(timeouts.download_stall);
+                auto [read_ec, n] = co_await stream.async_read_some(
+                    asio::buffer(chunk->data() + filled, want - filled), tuple_awaitable);
+                stream.expires_never();
+                filled += n;
+                ec = read_ec;
+            }
+            sink.submit(*chunk, filled);
+            remaining -= filled;
+            result.bytes_written += filled;
+            if (filled > 0 && progress) {
+                progress(result.offset + result.bytes_written);
+            }
+            if (ec) {
+                co_return socket_failure(ec == asio::error::eof ? http::error::partial_message
+                                                                : ec);
+            }
+        }
+        co_return body_outcome{};
+    }
+
+    /// Reads a chunked body, or one that ends when the camera closes, through Beast's parser.
+    asio::awaitable<body_outcome> read_parsed_body(download_parser& parser, file_sink& sink,
+                                                   download_result& result,
+                                                   const download_progress& progress) {
+        // Beast sizes each socket read by the free capacity of `buffer`, which replies and
+        // headers left at a few hundred bytes: without room, a file arrives 512 bytes a read.
+        buffer.reserve(download_buffer_size);
+        while (!parser.is_done()) {
+            auto chunk = co_await sink.next_buffer();
+            if (!chunk) {
+                co_return chunk.error();
+            }
+            parser.get().body().data = chunk->data();
+            parser.get().body().size = chunk->size();
+            stream.expires_after(timeouts.download_stall);
+            auto [ec, ignored] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+            stream.expires_never();
+            const std::size_t got = chunk->size() - parser.get().body().size;
+            sink.submit(*chunk, got);
+            result.bytes_written += got;
+            if (got > 0 && progress) {
+                progress(result.offset + result.bytes_written);
+            }
+            if (ec && ec != http::error::need_buffer) {
+                co_return socket_failure(ec);
+            }
+        }
+        co_return body_outcome{};
+    }
 
     /// Sends a download request and reads the reply header, with the same reopen rule as
     /// send(): a GET is idempotent, so it is sent again once when a kept-alive connection
@@ -734,22 +751,6 @@ struct http_client::impl {
             }
             co_return parser;
         }
-    }
-
-    static bool hash_prefix(const std::filesystem::path& file, std::uint64_t bytes,
-                            sha256_hasher& hasher) {
-        std::ifstream in(file, std::ios::binary);
-        std::vector<char> chunk(download_buffer_size);
-        std::uint64_t left = bytes;
-        while (left > 0 && in) {
-            const auto want = static_cast<std::streamsize>(
-                std::min<std::uint64_t>(left, chunk.size()));
-            in.read(chunk.data(), want);
-            const auto got = static_cast<std::uint64_t>(in.gcount());
-            hasher.update(chunk.data(), got);
-            left -= got;
-        }
-        return left == 0;
     }
 };
 

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -367,6 +368,58 @@ TEST_F(DownloadTest, StreamsBodyWithSha256) {
         EXPECT_EQ(last_progress, 3u);
     });
     EXPECT_EQ(std::filesystem::file_size(file_), 3u);
+}
+
+TEST_F(DownloadTest, LargeBodySpansBuffers) {
+    // 1.5 MB, several sink buffers, sent in uneven pieces with the first bytes in the same
+    // segment as the header.
+    std::string body(1500000, '\0');
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        body[i] = static_cast<char>((i * 7) % 256);
+    }
+    scripted_server server([&](int fd) {
+        read_request(fd);
+        std::string first = "HTTP/1.1 200 OK\r\nContent-Length: 1500000\r\n\r\n";
+        first += body.substr(0, 1000);
+        send_text(fd, first);
+        for (std::size_t at = 1000; at < body.size(); at += 70001) {
+            send_text(fd, body.substr(at, 70001));
+        }
+    });
+    run([&](auto executor) -> boost::asio::awaitable<void> {
+        http_client client(executor, camera_at(server.port()), {});
+        auto result = co_await client.download("/DCIM/v.mp4", file_, 0);
+        EXPECT_TRUE(result) << result.error().to_string();
+        if (result) {
+            EXPECT_EQ(result->bytes_written, body.size());
+            EXPECT_EQ(result->sha256,
+                      "f25ed13215817a5e38a27d8025baa4b410a93a3a9efba728ca456dd1475d87b5");
+        }
+    });
+    std::ifstream in(file_, std::ios::binary);
+    const std::string written((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_TRUE(written == body) << "file differs from the body, " << written.size() << " bytes";
+}
+
+TEST_F(DownloadTest, ChunkedBodyIsDecoded) {
+    scripted_server server([](int fd) {
+        read_request(fd);
+        send_text(fd,
+                  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "7\r\nhello, \r\n5\r\nworld\r\n0\r\n\r\n");
+    });
+    run([&](auto executor) -> boost::asio::awaitable<void> {
+        http_client client(executor, camera_at(server.port()), {});
+        auto result = co_await client.download("/DCIM/a.jpg", file_, 0);
+        EXPECT_TRUE(result) << result.error().to_string();
+        if (result) {
+            EXPECT_EQ(result->bytes_written, 12u);
+            EXPECT_EQ(result->content_length, std::nullopt);
+            EXPECT_EQ(result->sha256,
+                      "09ca7e4eaa6e8ae9c7d261167129184883644d07dfba7cbfbc4c8a2e08360d5b");
+        }
+    });
+    EXPECT_EQ(std::filesystem::file_size(file_), 12u);
 }
 
 TEST_F(DownloadTest, ShortBodyFailsAndKeepsBytes) {

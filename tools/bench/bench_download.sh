@@ -27,6 +27,8 @@ prints every run, the medians, the ratio and whether each goal is met.
                      removed at exit (default /tmp)
   --max-rss-mib N    goal: peak RSS of oscrig shoot below N MiB (default 64)
   --max-ratio R      goal: oscrig download time at most R times the curl time (default 1.3)
+  --settle-s S       pause before each client, after sync (default 3): freed memory settles
+                     the same way for both clients
   -h, --help         prints this text
 EOF
 }
@@ -38,6 +40,7 @@ runs=3
 work_parent=/tmp
 max_rss_mib=64
 max_ratio=1.3
+settle_s=3
 build_dir=build
 
 while [[ $# -gt 0 ]]; do
@@ -49,6 +52,7 @@ while [[ $# -gt 0 ]]; do
         --work-dir) work_parent=${2:?--work-dir needs a value}; shift 2 ;;
         --max-rss-mib) max_rss_mib=${2:?--max-rss-mib needs a value}; shift 2 ;;
         --max-ratio) max_ratio=${2:?--max-ratio needs a value}; shift 2 ;;
+        --settle-s) settle_s=${2:?--settle-s needs a value}; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         -*) echo "bench_download.sh: unknown option $1; see --help" >&2; exit 64 ;;
         *) build_dir=$1; shift ;;
@@ -63,6 +67,10 @@ for number in "$cameras" "$video_bytes" "$runs" "$max_rss_mib"; do
 done
 if ! [[ "$max_ratio" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
     echo "bench_download.sh: invalid --max-ratio \"$max_ratio\": use a number such as 1.3" >&2
+    exit 64
+fi
+if ! [[ "$settle_s" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+    echo "bench_download.sh: invalid --settle-s \"$settle_s\": use seconds such as 3" >&2
     exit 64
 fi
 if [[ "$flavour" != theta && "$flavour" != insta360 ]]; then
@@ -127,6 +135,15 @@ now_ns() {
     date +%s%N
 }
 
+# Writes back the dirty pages of earlier downloads and pauses, so that each client starts with
+# no writeback running. On a virtual machine that hands freed memory back to its host (free
+# page reporting), the pause also leaves freed page-cache memory in the same state for both
+# clients: a page first written after it was handed back costs several times more.
+settle() {
+    sync
+    sleep "$settle_s"
+}
+
 # Prints the median of the numbers given as arguments.
 median() {
     printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
@@ -166,8 +183,7 @@ for run in $(seq 1 "$runs"); do
     shots="$work/shots-$run"
     echo "run $run of $runs: oscrig shoot --video 1s" >&2
 
-    # Dirty pages of the previous run must not be written back during this one.
-    sync
+    settle
     started=$(now_ns)
     status=0
     # Started in the background, so that a signal reaches the trap without waiting for the shot.
@@ -213,7 +229,7 @@ for run in $(seq 1 "$runs"); do
            | .files[] | .sha256 + "  " + $camera + "/" + (.url | split("/") | last)' "$report" \
         | sort >"$work/expected-$run.sha256"
     rm -rf "$shots"
-    sync
+    settle
 
     echo "run $run of $runs: $cameras parallel curl processes" >&2
     curl_pids=()
