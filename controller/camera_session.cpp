@@ -510,8 +510,14 @@ asio::awaitable<outcome<json>> camera_session::get_option_values(std::vector<std
         co_return options.error();
     }
     if (auto camera_us = options->sys_timestamp_us()) {
+        const auto steps_before = clock_.steps_detected();
         clock_.add_sample({last_sent_host_us_, last_received_host_us_, *camera_us,
                            last_received_wall_us_});
+        if (clock_.steps_detected() != steps_before) {
+            spdlog::warn("[{}] camera clock stepped (_sysTimestamp {}); the clock model keeps "
+                         "only the {} samples since",
+                         camera_.name, *camera_us, clock_.sample_count());
+        }
     }
     co_return options->values;
 }

@@ -1,10 +1,19 @@
 // Camera clock model: maps a camera's `_sysTimestamp` clock to the host's clocks.
 //
 // I/O-free. Each sample is one getOptions round trip: the host's steady clock at send and at
-// receive, and the camera clock value in the reply. Like NTP's clock filter and Cristian's
-// algorithm, the model trusts the samples with the lowest round trip, then fits offset and
-// drift by least squares over a sliding window. Every estimate carries an uncertainty bounded by
-// half the round trip of the samples it rests on.
+// receive, and the camera clock value in the reply. The camera read its clock somewhere between
+// send and receive, so each sample bounds the camera-minus-host offset from both sides. The
+// model keeps every offset-and-drift line that satisfies all bounds of the window (a convex
+// polygon, as in linear-programming skew estimation) and uses its middle. Samples with a low
+// round trip give the tight bounds, as in NTP's clock filter and Cristian's algorithm. A sample
+// with a long round trip only adds a loose one. The uncertainty of an estimate is the largest
+// distance to any line still feasible, so it is at most half the round trip of the samples it
+// rests on.
+//
+// When no line satisfies every bound, the camera clock stepped (or a reading came from outside
+// its request's round trip): the samples from before the newest such break are dropped. Should
+// rounding still leave no line, the model falls back to weighted least squares over the
+// lowest-round-trip samples, with a bound widened by the largest residual.
 #pragma once
 
 #include <chrono>
@@ -29,8 +38,8 @@ struct clock_sample {
 
 struct clock_model_settings {
     std::chrono::seconds window{300};  // samples older than this (host time) are dropped
-    std::size_t max_samples = 256;     // samples kept in the window at most
-    double keep_fraction = 0.5;        // share of lowest-round-trip samples the fit uses
+    std::size_t max_samples = 1024;    // samples kept in the window at most
+    double keep_fraction = 0.5;        // share of lowest-round-trip samples a fallback fit uses
     // Largest drift assumed possible, in ppm. Drift is fitted only once the samples bound it
     // more tightly than this. Until then the model assumes no drift and widens the uncertainty
     // by this rate away from the reference. The default is an assumed margin, not a measured
@@ -76,6 +85,10 @@ public:
 
     std::size_t sample_count() const { return samples_.size(); }
 
+    /// Clock steps seen so far: times older samples were dropped because no line fitted them
+    /// together with the newer ones.
+    std::size_t steps_detected() const { return steps_detected_; }
+
 private:
     // One sample the fit rests on.
     struct fit_point {
@@ -84,8 +97,36 @@ private:
         double error_bound_us;  // the sample's own bound: half its round trip, plus rounding
     };
 
+    // A corner of the polygon of feasible lines: drift in ppm (microseconds per second) and
+    // offset at the fit's center in microseconds. corners_ stores them relative to the chosen
+    // line.
+    struct line_corner {
+        double drift_ppm;
+        double offset_us;
+    };
+
+    // What one sample allows for the offset (camera minus host, relative to a base offset) at
+    // its midpoint, `x_s` seconds from a chosen center.
+    struct offset_interval {
+        double x_s;
+        double low_us;
+        double high_us;
+    };
+
+    static std::vector<offset_interval> offset_intervals(const std::deque<clock_sample>& samples,
+                                                         double center, std::int64_t base_twice,
+                                                         double max_drift_ppm);
+    // Cuts the polygon of feasible lines interval by interval, in the order given, and stops
+    // before the first interval that would leave none; `fitted_count` says how many fitted.
+    static std::vector<line_corner> feasible_lines(const std::vector<offset_interval>& intervals,
+                                                   double max_drift_ppm,
+                                                   std::size_t& fitted_count);
+
     void drop_old_samples(host_us newest_received);
+    void drop_samples_before_step();
     void refit();
+    bool refit_constrained();
+    void refit_least_squares();
     double bound_at(double host_from_center_us) const;
 
     clock_model_settings settings_;
@@ -99,6 +140,9 @@ private:
     double drift_ = 0;                // fitted rate difference as a ratio, 0 when not fitted
     bool drift_fitted_ = false;
     double residual_excess_us_ = 0;   // largest residual beyond its sample's own bound
+    bool constrained_ = false;        // the polygon fit holds; otherwise least squares
+    std::size_t steps_detected_ = 0;
+    std::vector<line_corner> corners_;
     double wall_minus_host_us_ = 0;  // host wall clock minus host steady clock
     bool wall_known_ = false;
 };

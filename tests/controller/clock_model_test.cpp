@@ -202,6 +202,52 @@ TEST(ClockModel, ShortBurstDoesNotFitDrift) {
     EXPECT_LT(model.estimate()->uncertainty_us, 1500.0);
 }
 
+TEST(ClockModel, JitteredSamplesPinDriftAndOffset) {
+    // 60 s of samples 100 ms apart, each direction 1 ms plus up to 10 ms of uniform jitter.
+    // The bounds are loose: on such samples the benchmark's p99 drift error is under 5 ppm.
+    const true_clock clock{.offset_us = 4.0e8, .drift_ppm = 100.0};
+    for (std::uint32_t seed = 1; seed <= 20; ++seed) {
+        unit_random random(seed);
+        clock_model model;
+        host_us sent = 100 * second;
+        for (int i = 0; i < 600; ++i) {
+            const auto forward = static_cast<host_us>(1000 + 10'000 * random.next());
+            const auto back = static_cast<host_us>(1000 + 10'000 * random.next());
+            model.add_sample(exchange(clock, sent, forward, back));
+            sent += 100'000;
+        }
+        const auto estimate = model.estimate();
+        ASSERT_TRUE(estimate.has_value());
+        EXPECT_NEAR(estimate->drift_ppm, 100.0, 15.0) << "seed " << seed;
+        EXPECT_NEAR(*model.offset_at(sent), clock.offset_at(static_cast<double>(sent)), 1000.0)
+            << "seed " << seed;
+        EXPECT_EQ(estimate->samples_used, 600u);
+    }
+}
+
+TEST(ClockModel, ClockStepDropsOlderSamples) {
+    // The camera clock jumps by 5 ms halfway: no line fits every sample, so the model keeps
+    // only the samples after the jump and follows the new clock.
+    const true_clock before{.offset_us = 2.0e6, .drift_ppm = 0.0};
+    const true_clock after{.offset_us = 2.0e6 + 5000, .drift_ppm = 0.0};
+    clock_model model;
+    for (int i = 0; i < 20; ++i) {
+        model.add_sample(exchange(before, i * second, 400, 400));
+    }
+    EXPECT_EQ(model.steps_detected(), 0u);
+    for (int i = 20; i < 40; ++i) {
+        model.add_sample(exchange(after, i * second, 400, 400));
+    }
+
+    EXPECT_EQ(model.steps_detected(), 1u);
+    EXPECT_EQ(model.sample_count(), 20u);
+    const host_us probe = 39 * second;
+    const double error =
+        std::abs(*model.camera_at(probe) - after.at(static_cast<double>(probe)));
+    EXPECT_LE(error, *model.uncertainty_at(probe));
+    EXPECT_LT(*model.uncertainty_at(probe), 500.0);
+}
+
 TEST(ClockModel, HostAtInvertsCameraAt) {
     const true_clock clock{.offset_us = 3.0e9, .drift_ppm = -60.0};
     clock_model model;
