@@ -492,11 +492,11 @@ struct http_client::impl {
         co_return outcome<void>{};
     }
 
-    outcome<release_times> release() {
+    outcome<release_times> release(bool check_peer) {
         if (!staged) {
             return make_failure(errc::not_ready, "no staged request to release");
         }
-        if (!open || peer_closed()) {
+        if (!open || (check_peer && peer_closed())) {
             const std::string what = staged_what;
             close_socket();
             return make_failure(errc::connection_closed,
@@ -781,8 +781,12 @@ asio::awaitable<outcome<void>> http_client::stage(http_request request) {
     return impl_->stage(std::move(request));
 }
 
-outcome<release_times> http_client::release() {
-    return impl_->release();
+outcome<release_times> http_client::release(bool check_peer) {
+    return impl_->release(check_peer);
+}
+
+bool http_client::staged_connection_open() {
+    return impl_->staged && impl_->open && !impl_->peer_closed();
 }
 
 asio::awaitable<outcome<http_response>> http_client::read_staged_reply() {

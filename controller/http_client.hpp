@@ -93,7 +93,8 @@ public:
     /// second 401 is auth_failed. Any HTTP status is a success here: callers interpret it.
     boost::asio::awaitable<outcome<http_response>> send(http_request request);
 
-    /// Streams `target` into `file` with a 64 KiB buffer. With `resume_from` > 0 it asks for
+    /// Streams `target` into `file` through a file_sink: the body is read on the calling
+    /// executor and written and hashed on worker threads. With `resume_from` > 0 it asks for
     /// `Range: bytes=N-`: on 206 it appends to the file, otherwise it truncates and writes from
     /// zero. The stall deadline is `download_stall`: no body byte for that long ends the
     /// attempt with timed_out. A body shorter than Content-Length is length_mismatch or
@@ -111,8 +112,14 @@ public:
     /// Sends the final byte of the staged request with a non-blocking ::send on the native
     /// socket from the calling thread. Fails with connection_closed when the camera closed the
     /// connection while the request was staged (the caller then sends the whole request
-    /// again), and with not_ready when nothing is staged.
-    outcome<release_times> release();
+    /// again), and with not_ready when nothing is staged. With `check_peer` false the caller
+    /// has just asked staged_connection_open() and the check is skipped, so that a release
+    /// loop makes one system call per camera.
+    outcome<release_times> release(bool check_peer = true);
+
+    /// True while a request is staged on a connection the camera has not closed: no end of
+    /// stream, reset or unrequested bytes. One non-blocking peek at the socket.
+    bool staged_connection_open();
 
     /// Reads the reply to the released request within its deadline.
     boost::asio::awaitable<outcome<http_response>> read_staged_reply();

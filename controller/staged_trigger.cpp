@@ -12,7 +12,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <memory>
 #include <numeric>
@@ -236,6 +240,40 @@ void abort_all(std::vector<std::shared_ptr<camera_slot>>& slots, const std::stri
     }
 }
 
+// Runs the calling thread under real-time scheduling (SCHED_FIFO) while it lives, where the host
+// allows it (root, or CAP_SYS_NICE), and restores the previous policy afterwards. Each final
+// byte sent wakes the process that reads it. When that process shares the host, as a simulator
+// does, the scheduler may otherwise let it preempt the release loop between two cameras. The
+// event loop runs on one thread, so the coroutine ends on the thread it raised.
+class release_priority {
+public:
+    release_priority() {
+        if (pthread_getschedparam(pthread_self(), &old_policy_, &old_param_) != 0) {
+            return;
+        }
+        sched_param param{};
+        param.sched_priority = sched_get_priority_min(SCHED_FIFO);
+        raised_ = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0;
+        static std::atomic<bool> told{false};
+        if (!raised_ && !told.exchange(true)) {
+            spdlog::info("staged release runs at normal priority: real-time scheduling needs "
+                         "root or CAP_SYS_NICE");
+        }
+    }
+    ~release_priority() {
+        if (raised_) {
+            pthread_setschedparam(pthread_self(), old_policy_, &old_param_);
+        }
+    }
+    release_priority(const release_priority&) = delete;
+    release_priority& operator=(const release_priority&) = delete;
+
+private:
+    int old_policy_ = SCHED_OTHER;
+    sched_param old_param_{};
+    bool raised_ = false;
+};
+
 // Sleeps until shortly before `planned`, then spins until it. Spinning keeps the thread busy
 // on purpose, because a timer alone wakes too late and too unevenly for sub-millisecond
 // releases.
@@ -364,20 +402,33 @@ asio::awaitable<std::vector<trigger_outcome>> staged_trigger::fire(
                      [&](std::size_t a, std::size_t b) { return planned[a] < planned[b]; });
 
     asio::steady_timer timer(executor);
-    for (std::size_t index : order) {
-        auto& slot = *staged[index];
-        co_await wait_until(timer, planned[index]);
-        auto times = slot.lease->client().release();
-        slot.result.record.planned_release_us = planned[index];
-        if (times) {
-            estimate_arrival(slot.result.record, times->before, times->after, slot.delay,
-                             slot.target.session->clock());
-        } else if (times.error().code == make_error_code(errc::connection_closed)) {
-            slot.resend = true;
-        } else {
-            slot.result.reply = times.error();
-            slot.result.record.note = times.error().to_string();
-            slot.lease.reset();
+    {
+        // Only the releases run at raised priority, not the reply reads after them.
+        const release_priority priority;
+        // Connections the camera closed while staged are found here, before the first
+        // release, so that the loop below makes a single send() per camera.
+        std::vector<bool> open(staged.size());
+        for (std::size_t index = 0; index < staged.size(); ++index) {
+            open[index] = staged[index]->lease->client().staged_connection_open();
+        }
+        for (std::size_t index : order) {
+            auto& slot = *staged[index];
+            if (planned[index] > host_now()) {
+                co_await wait_until(timer, planned[index]);
+            }
+            const bool check_peer = !open[index];
+            auto times = slot.lease->client().release(check_peer);
+            slot.result.record.planned_release_us = planned[index];
+            if (times) {
+                estimate_arrival(slot.result.record, times->before, times->after, slot.delay,
+                                 slot.target.session->clock());
+            } else if (times.error().code == make_error_code(errc::connection_closed)) {
+                slot.resend = true;
+            } else {
+                slot.result.reply = times.error();
+                slot.result.record.note = times.error().to_string();
+                slot.lease.reset();
+            }
         }
     }
 

@@ -12,13 +12,16 @@ delay_estimate choose_delay(const std::optional<std::chrono::microseconds>& conf
     if (configured) {
         return {.delay_us = static_cast<double>(configured->count()), .uncertainty_us = 0};
     }
-    // The lowest recent round trip is the one least inflated by queueing on the camera and
-    // the host, so half of it is the delay estimate. The median bounds the error, because a
-    // trigger request may meet the usual queueing.
-    const auto lowest = clock.recent_min_round_trip_us();
+    // The lowest round trip of the model's window is the one least inflated by queueing on the
+    // camera and the host, so half of it is the delay estimate. The whole window rather than
+    // the last few samples: those are often taken while every camera of the rig is asked at
+    // once, and their queueing differs from camera to camera, which would shift the releases
+    // apart. A path that became slower within the window shows in the median, which bounds the
+    // error because a trigger request may meet the usual queueing.
+    const auto estimate = clock.estimate();
     const auto median = clock.recent_round_trip_us();
-    if (lowest && median) {
-        return {.delay_us = *lowest / 2.0, .uncertainty_us = *median / 2.0};
+    if (estimate && median) {
+        return {.delay_us = estimate->min_round_trip_us / 2.0, .uncertainty_us = *median / 2.0};
     }
     return {};
 }

@@ -135,6 +135,21 @@ TEST(SyncReport, ConfiguredDelayWins) {
     EXPECT_DOUBLE_EQ(unknown.delay_us, 0.0);
 }
 
+TEST(SyncReport, DelayUsesLowestRoundTripOfWindow) {
+    // One quiet exchange early on, then many taken while the camera was busy: the quiet one
+    // shows the path delay.
+    clock_model clock;
+    clock.add_sample({.sent = 0, .received = 600, .camera_us = 300});
+    for (int i = 1; i <= 40; ++i) {
+        const std::int64_t sent = i * 1'000'000;
+        clock.add_sample({.sent = sent, .received = sent + 3000, .camera_us = sent + 1500});
+    }
+
+    const auto estimated = choose_delay(std::nullopt, clock);
+    EXPECT_DOUBLE_EQ(estimated.delay_us, 300.0);
+    EXPECT_DOUBLE_EQ(estimated.uncertainty_us, 1500.0);
+}
+
 TEST(SyncReport, ReleasePlanAlignsArrivals) {
     const std::vector<delay_estimate> delays = {
         {.delay_us = 2000, .uncertainty_us = 0},

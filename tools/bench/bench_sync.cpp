@@ -158,6 +158,7 @@ struct trigger_options {
     double delay_max_ms = 0;
     int jitter_us = 0;
     bool compensate = true;
+    bool per_shot = false;
     std::filesystem::path work_dir = std::filesystem::temp_directory_path();
 };
 
@@ -166,6 +167,7 @@ struct trigger_options {
 struct shot_timing {
     host_us fired_at = 0;
     std::vector<std::optional<double>> estimated_arrival;
+    std::vector<std::int64_t> releases;  // host instants of the final bytes, staged only
 };
 
 config::camera_config camera_at(std::size_t index, std::uint16_t port, bool compensate) {
@@ -237,6 +239,9 @@ asio::awaitable<std::vector<shot_timing>> run_session_shots(
         const auto outcomes = co_await fire->fire(std::move(targets));
         for (const auto& outcome : outcomes) {
             timing.estimated_arrival.push_back(outcome.record.estimated_arrival_host_us);
+            if (outcome.record.actual_release_us) {
+                timing.releases.push_back(*outcome.record.actual_release_us);
+            }
             if (!outcome.reply) {
                 spdlog::warn("shot {}: {}", shot + 1, outcome.reply.error().to_string());
             }
@@ -405,6 +410,7 @@ int run_trigger_bench(const trigger_options& options) {
     // Each arrival belongs to the last shot fired before it.
     std::vector<double> spreads;
     std::vector<double> estimate_errors;
+    std::vector<double> release_spans;
     int incomplete = 0;
     for (std::size_t shot = 0; shot < timings.size(); ++shot) {
         const double begin = static_cast<double>(timings[shot].fired_at);
@@ -435,6 +441,17 @@ int run_trigger_bench(const trigger_options& options) {
         }
         const auto [first, last] = std::minmax_element(shot_arrivals.begin(), shot_arrivals.end());
         spreads.push_back(*last - *first);
+        const auto& releases = timings[shot].releases;
+        double release_span = 0;
+        if (!releases.empty()) {
+            const auto [earliest, latest] = std::minmax_element(releases.begin(), releases.end());
+            release_span = static_cast<double>(*latest - *earliest);
+            release_spans.push_back(release_span);
+        }
+        if (options.per_shot) {
+            fmt::print(stderr, "shot {}: spread {:.3f} ms, release span {:.3f} ms\n", shot + 1,
+                       spreads.back() / 1000, release_span / 1000);
+        }
     }
 
     fmt::print(
@@ -444,6 +461,10 @@ int run_trigger_bench(const trigger_options& options) {
         options.delay_max_ms, options.jitter_us, options.compensate ? "on" : "off",
         percentile(spreads, 0.5) / 1000, percentile(spreads, 0.99) / 1000,
         percentile(spreads, 1.0) / 1000);
+    if (!release_spans.empty()) {
+        fmt::print(" release_span_p50_ms={:.3f} release_span_p99_ms={:.3f}",
+                   percentile(release_spans, 0.5) / 1000, percentile(release_spans, 0.99) / 1000);
+    }
     if (!estimate_errors.empty()) {
         fmt::print(" estimate_error_p50_ms={:.3f} estimate_error_p99_ms={:.3f}",
                    percentile(estimate_errors, 0.5) / 1000,
@@ -559,6 +580,8 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 1'000'000));
     trigger_command->add_flag("!--no-compensation", trigger.compensate,
                               "Staged release without moving releases earlier by the delay");
+    trigger_command->add_flag("--per-shot", trigger.per_shot,
+                              "Also print each shot's spread and release span to stderr");
     trigger_command->add_option("--work-dir", trigger.work_dir,
                                 "Folder for the temporary simulator config")
         ->capture_default_str()
