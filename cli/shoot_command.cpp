@@ -110,11 +110,11 @@ int run_shoot(const shoot_arguments& arguments) {
     shot_request request;
     const int modes = (arguments.photo ? 1 : 0) + (arguments.video.empty() ? 0 : 1) +
                       (arguments.timelapse.empty() ? 0 : 1);
-    if (modes != 1) {
-        std::cerr << "choose exactly one of --photo, --video DURATION, --timelapse DURATION\n";
+    if (modes > 1) {
+        std::cerr << "choose one of --photo, --video DURATION, --timelapse DURATION\n";
         return exit_usage;
     }
-    if (!arguments.photo) {
+    if (modes == 1 && !arguments.photo) {
         const std::string& text = arguments.video.empty() ? arguments.timelapse : arguments.video;
         request.mode = arguments.video.empty() ? config::capture_mode::timelapse
                                                : config::capture_mode::video;
@@ -132,6 +132,16 @@ int run_shoot(const shoot_arguments& arguments) {
             std::cerr << error.to_string() << '\n';
         }
         return exit_config;
+    }
+    if (modes == 0) {
+        // Without a flag the rig's capture mode decides; a recording also needs its length.
+        const auto mode = loaded.value->capture.mode.value_or(config::capture_mode::photo);
+        if (mode != config::capture_mode::photo) {
+            std::cerr << arguments.rig_path << ": the rig's capture mode is "
+                      << config::to_string(mode) << "; give its length with --"
+                      << config::to_string(mode) << " DURATION, or choose --photo\n";
+            return exit_usage;
+        }
     }
     const config::rig& rig = *loaded.value;
 
@@ -220,7 +230,9 @@ const command_registration shoot_registration{20, [](CLI::App& app, int& exit_co
         "when a signal stopped the shot.");
     auto arguments = std::make_shared<shoot_arguments>();
     command->add_option("rig", arguments->rig_path, "Rig file (YAML)")->required();
-    auto* photo = command->add_flag("--photo", arguments->photo, "Take one photo per camera");
+    auto* photo = command->add_flag("--photo", arguments->photo,
+                                      "Take one photo per camera (the default when the rig's "
+                                      "capture mode is photo)");
     auto* video = command->add_option("--video", arguments->video,
                                       "Record a video for DURATION (1500ms, 3s, 2m)");
     auto* timelapse = command->add_option("--timelapse", arguments->timelapse,

@@ -340,7 +340,22 @@ TEST_F(ShootTest, BadDurationIsUsageError) {
     start_sim();
     EXPECT_EQ(shoot({"--video", "soon"}).exit_code, 64);
     EXPECT_EQ(shoot({"--video", "0s"}).exit_code, 64);
-    EXPECT_EQ(shoot({}).exit_code, 64);
+    EXPECT_FALSE(fs::exists(shots_));
+}
+
+TEST_F(ShootTest, NoFlagTakesRigPhotoMode) {
+    start_sim();
+    const auto result = shoot({});
+    ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+    EXPECT_EQ(shot_json(only_shot())["mode"], "photo");
+}
+
+TEST_F(ShootTest, NoFlagVideoRigNeedsDuration) {
+    start_sim();
+    add_to_rig("capture:\n  mode: video\n");
+    const auto result = shoot({});
+    EXPECT_EQ(result.exit_code, 64);
+    EXPECT_NE(result.err.find("--video DURATION"), std::string::npos) << result.err;
     EXPECT_FALSE(fs::exists(shots_));
 }
 
