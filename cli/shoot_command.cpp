@@ -85,11 +85,8 @@ void print_summary(const shot_report& report, const std::filesystem::path& folde
             std::cout << fmt::format("{:<{}}  warning: {}\n", "", name_width, warning);
         }
     }
-    // Only a staged release estimates arrivals; a plain concurrent fire has no figures.
-    if (report.sync == "staged") {
-        for (const auto& line : format_shot_sync(report)) {
-            std::cout << line << '\n';
-        }
+    for (const auto& line : format_shot_sync(report)) {
+        std::cout << line << '\n';
     }
     std::cout << "shot folder: " << folder.string() << '\n';
 }

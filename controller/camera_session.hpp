@@ -149,6 +149,10 @@ public:
     /// Adds a vendor-specific step and logs it with the camera name.
     void note_vendor_step(std::string step);
     clock_model& clock() { return clock_; }
+    /// Host steady-clock instant at which the last answered request was handed to the socket,
+    /// 0 before the first.
+    host_us last_sent_host_us() const { return last_sent_host_us_; }
+
     const clock_model& clock() const { return clock_; }
 
     /// Sets the snapshot's state and reason, logging a change once.

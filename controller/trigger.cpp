@@ -1,5 +1,6 @@
 #include "controller/trigger.hpp"
 
+#include "controller/sync_report.hpp"
 #include "controller/task_group.hpp"
 
 #include <boost/asio/this_coro.hpp>
@@ -14,12 +15,22 @@ namespace {
 
 asio::awaitable<void> fire_one(trigger_target target, trigger_outcome& result) {
     result.record.command = target.command;
-    // Taken before the request enters the camera's queue. The shot runner fires only on idle
-    // sessions, so the request leaves right after, but this is not the instant of the send.
-    result.record.actual_release_us = host_now();
-    result.reply = co_await target.session->execute(target.command, target.parameters);
+    camera_session& session = *target.session;
+    const host_us queued = host_now();
+    result.reply = co_await session.execute(target.command, target.parameters);
     if (!result.reply) {
         result.record.note = result.reply.error().to_string();
+    }
+    // The whole request leaves at once, so its release is the moment it was handed to the
+    // socket, and it arrives one delay later. Without an answer that moment is unknown: the
+    // record keeps the instant the request was queued.
+    const host_us sent = session.last_sent_host_us();
+    if (result.reply && sent >= queued) {
+        estimate_arrival(result.record, sent, sent,
+                         choose_delay(session.camera().one_way_delay, session.clock()),
+                         session.clock());
+    } else {
+        result.record.actual_release_us = queued;
     }
 }
 

@@ -4,6 +4,7 @@
 #include "controller/camera_session.hpp"
 #include "controller/http_client.hpp"
 #include "controller/staged_trigger.hpp"
+#include "controller/trigger.hpp"
 #include "controller/sync_report.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -255,6 +256,49 @@ TEST(StagedRelease, FourCamerasArriveTogether) {
     EXPECT_EQ(summary.cameras, 4u);
     ASSERT_TRUE(summary.spread_bound_us.has_value());
     EXPECT_GE(*summary.spread_bound_us, *summary.arrival_spread_us);
+}
+
+TEST(ConcurrentFire, EstimatesArrivals) {
+    // 5 ms of one-way delay, so that an estimate without the delay would miss by that much.
+    simulator sim(R"(defaults:
+  capture_time_ms: 50
+  photo_bytes: 20000
+  one_way_delay_us: 5000
+cameras: [{}, {}, {}, {}]
+)");
+    ASSERT_EQ(sim.ports().size(), 4u) << "oscrig-sim did not start";
+    asio::io_context io;
+    rig_fixture rig(io, sim);
+    std::vector<trigger_outcome> outcomes;
+    std::vector<std::vector<arrival>> arrivals;
+
+    run(io, [&]() -> asio::awaitable<void> {
+        co_await rig.start();
+        concurrent_trigger trigger;
+        outcomes = co_await trigger.fire(rig.targets());
+        for (const auto port : sim.ports()) {
+            arrivals.push_back(co_await take_picture_arrivals(port));
+        }
+    });
+
+    ASSERT_EQ(outcomes.size(), 4u);
+    std::vector<const trigger_record*> records;
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+        const auto& record = outcomes[i].record;
+        EXPECT_TRUE(outcomes[i].reply.has_value()) << "cam" << i + 1;
+        EXPECT_FALSE(record.planned_release_us.has_value()) << "cam" << i + 1;
+        ASSERT_TRUE(record.estimated_arrival_host_us.has_value()) << "cam" << i + 1;
+        ASSERT_TRUE(record.one_way_delay_us.has_value()) << "cam" << i + 1;
+        EXPECT_GT(*record.one_way_delay_us, 4000.0) << "cam" << i + 1;
+        ASSERT_EQ(arrivals[i].size(), 1u) << "cam" << i + 1;
+        // Loose: on a loaded machine the round trips, and with them the delay estimate, grow.
+        EXPECT_LT(std::abs(*record.estimated_arrival_host_us - arrivals[i][0].host_us), 4'000.0)
+            << "cam" << i + 1;
+        records.push_back(&record);
+    }
+    const auto summary = summarize_trigger("camera.takePicture", records);
+    EXPECT_EQ(summary.cameras, 4u);
+    EXPECT_TRUE(summary.arrival_spread_us.has_value());
 }
 
 TEST(StagedRelease, DelayCompensationAlignsArrivals) {
