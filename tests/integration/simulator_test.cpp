@@ -308,7 +308,9 @@ TEST(Simulator, WritesRigFileWithActualPorts) {
     std::ifstream file(rig);
     const std::string text((std::istreambuf_iterator<char>(file)), {});
     std::filesystem::remove(rig);
-    EXPECT_NE(text.find("output: out-dir"), std::string::npos) << text;
+    // Relative to the current folder, written absolute: the rig file may be elsewhere.
+    const auto output = (std::filesystem::current_path() / "out-dir").string();
+    EXPECT_NE(text.find("output: " + output), std::string::npos) << text;
     EXPECT_NE(text.find("name: cam1"), std::string::npos) << text;
     EXPECT_NE(text.find("name: cam2"), std::string::npos) << text;
     EXPECT_NE(text.find("port: " + std::to_string(sim.ports()[1])), std::string::npos) << text;

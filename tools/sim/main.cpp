@@ -84,7 +84,10 @@ int main(int argc, char** argv) {
         ->check(CLI::ExistingFile);
     app.add_option("--write-rig", rig_file,
                    "Write a rig file for oscrig naming every camera's host and port");
-    app.add_option("--output", output_dir, "Value of output: in the written rig file")
+    app.add_option("--output", output_dir,
+                   "Value of output: in the written rig file. A relative folder is written as "
+                   "an absolute one from the current folder, so that it means the same folder "
+                   "wherever the rig file is")
         ->capture_default_str();
     app.add_option("--flavour", flavour_name,
                    "Camera kind of cameras the config does not set: insta360 or theta")
@@ -121,7 +124,9 @@ int main(int argc, char** argv) {
         });
 
         if (!rig_file.empty()) {
-            write_rig_file(rig_file, sim, output_dir);
+            // oscrig reads a relative output against the rig file's folder, not the current one.
+            write_rig_file(rig_file, sim,
+                           std::filesystem::absolute(output_dir).lexically_normal().string());
         }
         std::string ports;
         for (const auto port : sim.ports()) {
