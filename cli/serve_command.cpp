@@ -2,6 +2,7 @@
 // dashboard, API and /metrics, reloads the rig on SIGHUP and stops on SIGTERM or SIGINT.
 #include "cli/commands.hpp"
 #include "config/rig.hpp"
+#include "controller/file_sink.hpp"
 #include "controller/fleet_service.hpp"
 #include "dashboard/server.hpp"
 
@@ -77,7 +78,7 @@ private:
             case spdlog::level::warn: return "warn";
             case spdlog::level::err: return "error";
             case spdlog::level::critical: return "critical";
-            case spdlog::level::off: break;
+            default: break;
         }
         return "off";
     }
@@ -246,6 +247,8 @@ int run_serve(const serve_options& options) {
                    });
 
     io.run();
+    // Write jobs of downloads cut short refer to io: they end before it does.
+    controller::file_sink::stop_workers();
     spdlog::info("oscrig serve stopped");
     return exit_ok;
 }

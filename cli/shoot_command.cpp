@@ -4,6 +4,7 @@
 #include "config/rig.hpp"
 #include "config/value_parsing.hpp"
 #include "controller/camera_session.hpp"
+#include "controller/file_sink.hpp"
 #include "controller/progress.hpp"
 #include "controller/shot_runner.hpp"
 #include "controller/staged_trigger.hpp"
@@ -197,6 +198,8 @@ int run_shoot(const shoot_arguments& arguments) {
                        report = std::move(result);
                    });
     context.run();
+    // Write jobs of downloads cut short refer to context: they end before it does.
+    controller::file_sink::stop_workers();
     progress.finish();
 
     if (failure) {

@@ -190,6 +190,8 @@ outcome<std::shared_ptr<file_sink>> file_sink::open(asio::any_io_executor loop,
 
 file_sink::file_sink(std::shared_ptr<state> shared) : state_(std::move(shared)) {}
 
+void file_sink::stop_workers() { worker_pool().join(); }
+
 file_sink::~file_sink() = default;
 
 asio::awaitable<outcome<std::span<char>>> file_sink::next_buffer() {

@@ -49,6 +49,11 @@ public:
     /// hex SHA-256 of the whole file.
     boost::asio::awaitable<outcome<std::string>> finish();
 
+    /// Waits for the write jobs of every sink to finish and stops the worker threads; no sink
+    /// may be opened afterwards. A program calls it once, after its event loop returned and
+    /// before the loop's io_context is destroyed: pending jobs refer to that io_context.
+    static void stop_workers();
+
 private:
     struct state;
     explicit file_sink(std::shared_ptr<state> shared);
