@@ -20,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <functional>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -170,21 +171,40 @@ int run_shoot(const shoot_arguments& arguments) {
     console_progress progress(console_progress::is_terminal(stdout), stdout);
     shot_runner runner(context.get_executor(), rig, pointers, *shot_trigger, shot, &progress);
 
-    // The first SIGINT or SIGTERM ends the shot early and still writes shot.json.
+    // The first SIGINT or SIGTERM ends the shot early and still writes shot.json. During a
+    // recording it first stops the cameras, which would otherwise go on recording and refuse
+    // the next shot. A second signal then stops at once.
     asio::signal_set signals(context, SIGINT, SIGTERM);
     int stopped_by_signal = 0;
-    signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
-        if (ec) {
-            return;
-        }
-        stopped_by_signal = signal_number;
-        spdlog::warn("signal {} received, stopping the shot", signal_number);
-        runner.stop_recording();
-        runner.cancel();
+    const auto cancel_sessions = [&] {
         for (auto& session : sessions) {
             session->cancel();
         }
-    });
+    };
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int signal_number) {
+            if (ec) {
+                return;
+            }
+            if (stopped_by_signal != 0) {
+                spdlog::warn("signal {} received again, stopping now", signal_number);
+                cancel_sessions();
+                return;
+            }
+            stopped_by_signal = signal_number;
+            runner.stop_recording();
+            runner.cancel();
+            if (runner.recording_started()) {
+                spdlog::warn("signal {} received, stopping the recording on every camera "
+                             "(a second signal stops at once)",
+                             signal_number);
+                signals.async_wait(on_signal);
+                return;
+            }
+            spdlog::warn("signal {} received, stopping the shot", signal_number);
+            cancel_sessions();
+        };
+    signals.async_wait(on_signal);
 
     std::optional<shot_report> report;
     std::exception_ptr failure;
@@ -213,8 +233,14 @@ int run_shoot(const shoot_arguments& arguments) {
     print_summary(*report, runner.shot_folder());
     if (stopped_by_signal != 0) {
         // The shell convention, so that scripts can tell an interrupted shot from a failed one.
+        bool partial = false;
+        for (const auto& camera : report->cameras) {
+            for (const auto& file : camera.files) {
+                partial = partial || (!file.error.empty() && file.bytes > 0);
+            }
+        }
         std::cerr << "shot interrupted by signal " << stopped_by_signal
-                  << "; unfinished downloads are left as .part files\n";
+                  << (partial ? "; unfinished downloads are left as .part files" : "") << '\n';
         return 128 + stopped_by_signal;
     }
     return report->all_delivered() ? exit_ok : exit_failed;

@@ -157,10 +157,15 @@ asio::awaitable<shot_report> shot_runner::run(shot_request request) {
 
     co_await start_sessions();
     co_await apply_options(request);
+    const bool recording = request.mode != config::capture_mode::photo;
+    recording_started_ = recording && !cancelled_;
     co_await fire(start_command(request.mode));
-    if (request.mode != config::capture_mode::photo) {
+    if (recording) {
         co_await wait_recording(request.duration);
-        co_await fire("camera.stopCapture");
+        // A camera left recording refuses the next shot, so a recording that started is
+        // stopped even when the shot was cancelled.
+        co_await fire("camera.stopCapture", recording_started_);
+        recording_started_ = false;
     }
     co_await download_all();
     if (cancelled_) {
@@ -285,9 +290,9 @@ asio::awaitable<void> shot_runner::apply_options(shot_request request) {
     changed();
 }
 
-asio::awaitable<void> shot_runner::fire(std::string command) {
+asio::awaitable<void> shot_runner::fire(std::string command, bool even_if_cancelled) {
     const auto active = active_cameras();
-    if (active.empty() || cancelled_) {
+    if (active.empty() || (cancelled_ && !even_if_cancelled)) {
         co_return;
     }
     spdlog::info("firing {} on {} cameras", command, active.size());

@@ -59,6 +59,10 @@ public:
     /// Stops the shot: cameras still working are reported as cancelled.
     void cancel();
 
+    /// True from the moment the capture started until stopCapture was sent: a cancel in this
+    /// time still stops the recording, and callers should leave the sessions open for it.
+    bool recording_started() const { return recording_started_; }
+
     /// The report so far; complete after run() returned.
     const shot_report& report() const { return report_; }
 
@@ -79,7 +83,9 @@ private:
 
     boost::asio::awaitable<void> start_sessions();
     boost::asio::awaitable<void> apply_options(shot_request request);
-    boost::asio::awaitable<void> fire(std::string command);
+    // Fires `command` on the active cameras; does nothing once the shot is cancelled unless
+    // `even_if_cancelled`.
+    boost::asio::awaitable<void> fire(std::string command, bool even_if_cancelled = false);
     boost::asio::awaitable<void> wait_recording(std::optional<std::chrono::milliseconds> d);
     boost::asio::awaitable<void> download_all();
     boost::asio::awaitable<std::vector<std::optional<std::uint64_t>>> listed_sizes(
@@ -99,6 +105,7 @@ private:
     std::vector<camera_run> runs_;
     boost::asio::steady_timer stop_timer_;
     bool recording_ = false;
+    bool recording_started_ = false;
     bool stop_requested_ = false;
     bool cancelled_ = false;
     std::vector<std::function<void(const shot_report&)>> listeners_;

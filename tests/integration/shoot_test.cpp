@@ -343,6 +343,27 @@ TEST_F(ShootTest, BadDurationIsUsageError) {
     EXPECT_FALSE(fs::exists(shots_));
 }
 
+TEST_F(ShootTest, InterruptedVideoStopsRecording) {
+    start_sim();
+    // SIGINT once the recording runs; the shell waits for the shot and exits with its code.
+    const fs::path log = folder_->path() / "shoot.err";
+    const std::string script =
+        "\"$0\" shoot \"$1\" --video 30s --sync none >/dev/null 2>\"$2\" & pid=$!; "
+        "for i in $(seq 300); do grep -q 'recording for' \"$2\" && break; sleep 0.1; done; "
+        "kill -INT $pid; wait $pid";
+    const auto interrupted = run_command(
+        {"/bin/sh", "-c", script, OSCRIG_BINARY, rig_file_.string(), log.string()},
+        std::chrono::seconds{60});
+    EXPECT_EQ(interrupted.exit_code, 130) << read_file(log);
+    for (std::size_t i = 0; i < 4; ++i) {
+        EXPECT_EQ(stats(i)["requests"].value("camera.stopCapture", 0), 1) << "cam" << i + 1;
+    }
+
+    // The cameras are not left recording, so the next shot works.
+    const auto next = shoot({"--video", "1s"});
+    EXPECT_EQ(next.exit_code, 0) << next.out << next.err;
+}
+
 TEST_F(ShootTest, NoFlagTakesRigPhotoMode) {
     start_sim();
     const auto result = shoot({});
