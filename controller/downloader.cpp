@@ -122,6 +122,15 @@ asio::awaitable<file_record> download_file(camera_session& session, download_req
         } else {
             last = result.error();
         }
+        if (session.cancelled()) {
+            // Closing the connection on cancel makes the read fail with the socket's error
+            // (often "Bad file descriptor"), while the cause is the cancel.
+            last = make_failure(errc::cancelled,
+                                fmt::format("stopped after {} bytes, kept in {}",
+                                            size_on_disk(*part_path),
+                                            part_path->filename().string()));
+            break;
+        }
         if (is_final(last) || attempt == attempts) {
             break;
         }

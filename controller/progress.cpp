@@ -100,10 +100,9 @@ void console_progress::file_finished(std::string_view camera, std::string_view f
         redraw(true);
         return;
     }
+    // The downloader logs failures itself.
     if (error.empty()) {
         spdlog::info("[{}] downloaded {} ({})", camera, file, format_bytes(bytes));
-    } else {
-        spdlog::warn("[{}] download of {} failed: {}", camera, file, error);
     }
 }
 
