@@ -11,8 +11,10 @@
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -52,10 +54,22 @@ void write_rig_file(const std::filesystem::path& path, const oscrig::sim::simula
         std::ofstream file(temporary);
         file << "# Written by oscrig-sim for the cameras it serves.\n" << out.c_str() << "\n";
         if (!file) {
-            throw std::runtime_error(fmt::format("cannot write rig file {}", temporary.string()));
+            const std::string reason = std::strerror(errno);
+            std::error_code ignored;
+            std::filesystem::remove(temporary, ignored);
+            throw std::runtime_error(fmt::format("cannot write rig file {}: {} (its folder must "
+                                                 "exist)",
+                                                 path.string(), reason));
         }
     }
-    std::filesystem::rename(temporary, path);
+    std::error_code ec;
+    std::filesystem::rename(temporary, path, ec);
+    if (ec) {
+        std::error_code ignored;
+        std::filesystem::remove(temporary, ignored);
+        throw std::runtime_error(
+            fmt::format("cannot write rig file {}: {}", path.string(), ec.message()));
+    }
 }
 
 }  // namespace
