@@ -54,12 +54,12 @@ void write_rig_file(const std::filesystem::path& path, const oscrig::sim::simula
         std::ofstream file(temporary);
         file << "# Written by oscrig-sim for the cameras it serves.\n" << out.c_str() << "\n";
         if (!file) {
-            const std::string reason = std::strerror(errno);
+            const int error_number = errno;
             std::error_code ignored;
             std::filesystem::remove(temporary, ignored);
-            throw std::runtime_error(fmt::format("cannot write rig file {}: {} (its folder must "
-                                                 "exist)",
-                                                 path.string(), reason));
+            throw std::runtime_error(fmt::format(
+                "cannot write rig file {}: {}{}", path.string(), std::strerror(error_number),
+                error_number == ENOENT ? " (its folder must exist)" : ""));
         }
     }
     std::error_code ec;
