@@ -50,6 +50,7 @@ json trigger_to_json(const trigger_record& trigger) {
     put_optional(object, "one_way_delay_us", trigger.one_way_delay_us);
     object["resent_whole"] = trigger.resent_whole;
     object["missed"] = trigger.missed;
+    object["rejected"] = trigger.rejected;
     object["note"] = trigger.note;
     return object;
 }

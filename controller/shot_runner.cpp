@@ -309,6 +309,7 @@ asio::awaitable<void> shot_runner::fire(std::string command, bool even_if_cancel
         auto& shot = report_.cameras[index];
         auto& outcome_k = outcomes[k];
         outcome_k.record.command = command;
+        outcome_k.record.rejected = !outcome_k.reply;
         shot.triggers.push_back(outcome_k.record);
         if (!outcome_k.reply) {
             fail_camera(shot, runs_[index].failed,

@@ -82,8 +82,10 @@ sync_summary summarize_trigger(std::string_view command,
     std::vector<double> arrivals;
     std::vector<double> uncertainties;
     for (const trigger_record* record : records) {
+        // A rejected trigger did arrive, but a spread that includes it would read as a good
+        // start of that camera.
         if (record == nullptr || record->command != command || record->missed ||
-            !record->estimated_arrival_host_us) {
+            record->rejected || !record->estimated_arrival_host_us) {
             continue;
         }
         arrivals.push_back(*record->estimated_arrival_host_us);
@@ -181,6 +183,11 @@ std::vector<std::string> format_shot_sync(const shot_report& report) {
                                          [](const trigger_record& r) { return r.missed; });
         if (!missed.empty()) {
             line += "; missed: " + missed;
+        }
+        const auto rejected = camera_names(report.cameras, summary.command,
+                                           [](const trigger_record& r) { return r.rejected; });
+        if (!rejected.empty()) {
+            line += "; rejected: " + rejected;
         }
         const auto resent = camera_names(report.cameras, summary.command,
                                          [](const trigger_record& r) { return r.resent_whole; });

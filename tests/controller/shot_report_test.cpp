@@ -137,6 +137,7 @@ TEST(ShotReport, UnsetOptionalsAreOmitted) {
     EXPECT_FALSE(trigger.contains("arrival_uncertainty_us"));
     EXPECT_EQ(trigger["resent_whole"], false);
     EXPECT_EQ(trigger["missed"], false);
+    EXPECT_EQ(trigger["rejected"], false);
     EXPECT_EQ(trigger["note"], "");
 
     const json& summary = document["sync_summaries"][0];

@@ -135,6 +135,33 @@ TEST(SyncReport, ConfiguredDelayWins) {
     EXPECT_DOUBLE_EQ(unknown.delay_us, 0.0);
 }
 
+TEST(SyncReport, RejectedTriggersLeaveTheSpread) {
+    shot_report report;
+    report.cameras.resize(3);
+    report.cameras[0].name = "cam1";
+    report.cameras[0].triggers = {arrival("camera.startCapture", 1000, 100)};
+    report.cameras[1].name = "cam2";
+    report.cameras[1].triggers = {arrival("camera.startCapture", 1200, 100)};
+    report.cameras[2].name = "cam3";
+    report.cameras[2].triggers = {arrival("camera.startCapture", 9000, 100)};
+    report.cameras[2].triggers[0].rejected = true;
+
+    const auto lines = format_shot_sync(report);
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0],
+              "camera.startCapture: 2 cameras, arrival spread 0.20 ms (bound 0.40 ms); "
+              "rejected: cam3");
+
+    // Every camera rejected: no spread at all.
+    report.cameras[0].triggers[0].rejected = true;
+    report.cameras[1].triggers[0].rejected = true;
+    const auto none_left = format_shot_sync(report);
+    ASSERT_EQ(none_left.size(), 1u);
+    EXPECT_EQ(none_left[0],
+              "camera.startCapture: 0 cameras, arrival spread unknown (no estimated arrivals); "
+              "rejected: cam1, cam2, cam3");
+}
+
 TEST(SyncReport, DelayUsesLowestRoundTripOfWindow) {
     // One quiet exchange early on, then many taken while the camera was busy: the quiet one
     // shows the path delay.
