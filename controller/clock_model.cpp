@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 namespace oscrig::controller {
 
@@ -22,17 +21,9 @@ double midpoint_us(const clock_sample& sample) {
     return static_cast<double>(sample.sent) + round_trip_us(sample) / 2.0;
 }
 
-// Camera clock minus host clock at the sample's midpoint, computed in integers first so that
-// large clock values keep their microseconds.
-double offset_us(const clock_sample& sample) {
-    const std::int64_t twice = 2 * sample.camera_us - sample.sent - sample.received;
-    return static_cast<double>(twice) / 2.0;
-}
-
 }  // namespace
 
 clock_model::clock_model(clock_model_settings settings) : settings_(settings) {
-    settings_.keep_fraction = std::clamp(settings_.keep_fraction, 0.0, 1.0);
     settings_.max_samples = std::max<std::size_t>(settings_.max_samples, 1);
     settings_.max_drift_ppm = std::max(settings_.max_drift_ppm, 0.0);
 }
@@ -61,17 +52,10 @@ void clock_model::drop_old_samples(host_us newest_received) {
 }
 
 void clock_model::refit() {
-    fit_points_.clear();
     corners_.clear();
     estimate_.reset();
-    constrained_ = false;
-    residual_excess_us_ = 0;
-    if (samples_.empty()) {
-        return;
-    }
-    drop_samples_before_step();
-    if (!refit_constrained()) {
-        refit_least_squares();
+    if (!samples_.empty()) {
+        refit_constrained();
     }
 }
 
@@ -162,45 +146,32 @@ std::vector<clock_model::line_corner> clock_model::feasible_lines(
     return polygon;
 }
 
-// A camera clock that steps (a reboot restarts a clock that counts from boot, or the clock is
-// set) leaves samples that no single line fits. Going back from the newest sample, the first
-// one that cannot share a line with all newer ones marks the step; it and everything older
-// describe the clock before the step and are dropped.
-void clock_model::drop_samples_before_step() {
+// The fit is centred on the newest sample and cuts the polygon newest sample first. A camera
+// clock that steps (a reboot restarts a clock that counts from boot, or the clock is set) leaves
+// samples that no single line fits. The first sample that cannot share a line with all newer
+// ones marks the step, so it and every older sample describe the clock before the step and are
+// dropped.
+void clock_model::refit_constrained() {
+    const double max_drift_ppm = settings_.max_drift_ppm;
+
+    // Offsets relative to the newest sample's, in integers first: camera clock values are large.
     const auto& newest = samples_.back();
+    const double center = midpoint_us(newest);
     const std::int64_t base_twice = 2 * newest.camera_us - newest.sent - newest.received;
     std::vector<offset_interval> intervals =
-        offset_intervals(samples_, midpoint_us(newest), base_twice, settings_.max_drift_ppm);
+        offset_intervals(samples_, center, base_twice, max_drift_ppm);
     std::reverse(intervals.begin(), intervals.end());
     std::size_t consistent = 0;
-    feasible_lines(intervals, settings_.max_drift_ppm, consistent);
+    auto polygon = feasible_lines(intervals, max_drift_ppm, consistent);
     if (consistent < samples_.size()) {
         samples_.erase(samples_.begin(),
                        samples_.end() - static_cast<std::ptrdiff_t>(consistent));
+        intervals.resize(consistent);
         ++steps_detected_;
     }
-}
-
-bool clock_model::refit_constrained() {
-    const double max_drift_ppm = settings_.max_drift_ppm;
-
-    double center = 0;
-    double min_round_trip = round_trip_us(samples_.front());
+    double min_round_trip = round_trip_us(newest);
     for (const auto& s : samples_) {
-        center += midpoint_us(s);
         min_round_trip = std::min(min_round_trip, round_trip_us(s));
-    }
-    center /= static_cast<double>(samples_.size());
-
-    // Offsets relative to the first sample's, in integers first: camera clock values are large.
-    const auto& first = samples_.front();
-    const std::int64_t base_twice = 2 * first.camera_us - first.sent - first.received;
-    const auto intervals = offset_intervals(samples_, center, base_twice, max_drift_ppm);
-    std::size_t fitted_count = 0;
-    auto polygon = feasible_lines(intervals, max_drift_ppm, fitted_count);
-    if (fitted_count < intervals.size()) {
-        // Only rounding can get here once drop_samples_before_step() has run.
-        return false;
     }
 
     double drift_low = polygon.front().drift_ppm;
@@ -252,11 +223,9 @@ bool clock_model::refit_constrained() {
         c.drift_ppm -= drift_ppm;
         c.offset_us -= *offset;
     }
-    constrained_ = true;
     fit_center_us_ = center;
     offset_at_center_us_ = static_cast<double>(base_twice) / 2.0 + *offset;
     drift_ = drift_ppm * 1e-6;
-    drift_fitted_ = fitted;
 
     const auto reference = static_cast<host_us>(std::llround(center));
     const double reference_from_center = static_cast<double>(reference) - center;
@@ -269,118 +238,13 @@ bool clock_model::refit_constrained() {
         .samples_used = samples_.size(),
         .min_round_trip_us = min_round_trip,
     };
-    return true;
-}
-
-// Weighted least squares of offset against host time over the lowest-round-trip samples.
-// Each fitted value is a linear combination of the sample offsets, and each sample offset is
-// off by at most its own bound, so the sum of |coefficient| * bound is a bound on the fitted
-// value's error as long as the clock drifts linearly over the window.
-void clock_model::refit_least_squares() {
-
-    std::vector<const clock_sample*> kept;
-    kept.reserve(samples_.size());
-    for (const auto& s : samples_) {
-        kept.push_back(&s);
-    }
-    std::stable_sort(kept.begin(), kept.end(), [](const clock_sample* a, const clock_sample* b) {
-        return a->received - a->sent < b->received - b->sent;
-    });
-    const auto keep_count = static_cast<std::size_t>(
-        std::ceil(settings_.keep_fraction * static_cast<double>(kept.size())));
-    kept.resize(std::clamp<std::size_t>(keep_count, 1, kept.size()));
-
-    const double max_drift = settings_.max_drift_ppm * 1e-6;
-    std::vector<double> offsets;
-    offsets.reserve(kept.size());
-    double weighted_host = 0;
-    weight_sum_ = 0;
-    for (const clock_sample* s : kept) {
-        const double bound = round_trip_us(*s) / 2.0 * (1.0 + max_drift) + timestamp_resolution_us;
-        // Weights follow the inverse square of each sample's bound, so the tightest samples
-        // dominate the fit, as in NTP's clock filter.
-        const double weight = 1.0 / (bound * bound);
-        fit_points_.push_back({midpoint_us(*s), weight, bound});
-        offsets.push_back(offset_us(*s));
-        weight_sum_ += weight;
-        weighted_host += weight * midpoint_us(*s);
-    }
-    fit_center_us_ = weighted_host / weight_sum_;
-
-    spread_sum_ = 0;
-    double weighted_offset = 0;
-    for (std::size_t i = 0; i < fit_points_.size(); ++i) {
-        auto& point = fit_points_[i];
-        point.host_from_center_us -= fit_center_us_;
-        spread_sum_ += point.weight * point.host_from_center_us * point.host_from_center_us;
-        weighted_offset += point.weight * offsets[i];
-    }
-    offset_at_center_us_ = weighted_offset / weight_sum_;
-
-    // Drift is fitted only when the samples pin it down better than the assumed maximum: a
-    // burst of samples a few milliseconds apart cannot determine the rate.
-    drift_ = 0;
-    drift_fitted_ = false;
-    if (spread_sum_ > 0) {
-        double slope = 0;
-        double slope_bound = 0;
-        for (std::size_t i = 0; i < fit_points_.size(); ++i) {
-            const auto& point = fit_points_[i];
-            const double coefficient = point.weight * point.host_from_center_us / spread_sum_;
-            slope += coefficient * offsets[i];
-            slope_bound += std::abs(coefficient) * point.error_bound_us;
-        }
-        if (slope_bound < max_drift) {
-            drift_ = slope;
-            drift_fitted_ = true;
-        }
-    }
-
-    // Residuals beyond a sample's own bound mean the clock did not behave as the model assumes
-    // (a step, or a reading taken outside the request's round trip). The largest excess is
-    // added to every uncertainty so that the bound stays honest in that case.
-    residual_excess_us_ = 0;
-    for (std::size_t i = 0; i < fit_points_.size(); ++i) {
-        const auto& point = fit_points_[i];
-        const double fitted = offset_at_center_us_ + drift_ * point.host_from_center_us;
-        const double excess = std::abs(offsets[i] - fitted) - point.error_bound_us;
-        residual_excess_us_ = std::max(residual_excess_us_, excess);
-    }
-
-    const auto reference = static_cast<host_us>(std::llround(fit_center_us_));
-    const double reference_from_center = static_cast<double>(reference) - fit_center_us_;
-    double min_round_trip = round_trip_us(*kept.front());
-    estimate_ = clock_estimate{
-        .reference = reference,
-        .camera_at_reference_us = static_cast<double>(reference) + offset_at_center_us_ +
-                                  drift_ * reference_from_center,
-        .drift_ppm = drift_ * 1e6,
-        .uncertainty_us = bound_at(reference_from_center),
-        .samples_used = kept.size(),
-        .min_round_trip_us = min_round_trip,
-    };
 }
 
 double clock_model::bound_at(double host_from_center_us) const {
-    if (constrained_) {
-        // The error is affine over the polygon, so its largest value is at a corner.
-        double bound = 0;
-        for (const auto& c : corners_) {
-            bound = std::max(bound, std::abs(c.offset_us + c.drift_ppm * host_from_center_us / 1e6));
-        }
-        return bound;
-    }
-    double bound = residual_excess_us_;
-    for (const auto& point : fit_points_) {
-        double coefficient = point.weight / weight_sum_;
-        if (drift_fitted_) {
-            coefficient +=
-                host_from_center_us * point.weight * point.host_from_center_us / spread_sum_;
-        }
-        bound += std::abs(coefficient) * point.error_bound_us;
-    }
-    if (!drift_fitted_) {
-        bound += std::abs(host_from_center_us) * settings_.max_drift_ppm * 1e-6;
+    // The error is affine over the polygon, so its largest value is at a corner.
+    double bound = 0;
+    for (const auto& c : corners_) {
+        bound = std::max(bound, std::abs(c.offset_us + c.drift_ppm * host_from_center_us / 1e6));
     }
     return bound;
 }

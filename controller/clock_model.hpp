@@ -11,9 +11,7 @@
 // rests on.
 //
 // When no line satisfies every bound, the camera clock stepped (or a reading came from outside
-// its request's round trip): the samples from before the newest such break are dropped. Should
-// rounding still leave no line, the model falls back to weighted least squares over the
-// lowest-round-trip samples, with a bound widened by the largest residual.
+// its request's round trip), so the samples from before the newest such break are dropped.
 #pragma once
 
 #include <chrono>
@@ -39,7 +37,6 @@ struct clock_sample {
 struct clock_model_settings {
     std::chrono::seconds window{300};  // samples older than this (host time) are dropped
     std::size_t max_samples = 1024;    // samples kept in the window at most
-    double keep_fraction = 0.5;        // share of lowest-round-trip samples a fallback fit uses
     // Largest drift assumed possible, in ppm. Drift is fitted only once the samples bound it
     // more tightly than this. Until then the model assumes no drift and widens the uncertainty
     // by this rate away from the reference. The default is an assumed margin, not a measured
@@ -90,13 +87,6 @@ public:
     std::size_t steps_detected() const { return steps_detected_; }
 
 private:
-    // One sample the fit rests on.
-    struct fit_point {
-        double host_from_center_us;  // sample midpoint minus the fit's weighted mean host time
-        double weight;
-        double error_bound_us;  // the sample's own bound: half its round trip, plus rounding
-    };
-
     // A corner of the polygon of feasible lines: drift in ppm (microseconds per second) and
     // offset at the fit's center in microseconds. corners_ stores them relative to the chosen
     // line.
@@ -105,8 +95,8 @@ private:
         double offset_us;
     };
 
-    // What one sample allows for the offset (camera minus host, relative to a base offset) at
-    // its midpoint, `x_s` seconds from a chosen center.
+    // Range of offsets (camera minus host, relative to a base offset) that one sample allows at
+    // its midpoint, `x_s` seconds from the fit's center.
     struct offset_interval {
         double x_s;
         double low_us;
@@ -117,30 +107,22 @@ private:
                                                          double center, std::int64_t base_twice,
                                                          double max_drift_ppm);
     // Cuts the polygon of feasible lines interval by interval, in the order given, and stops
-    // before the first interval that would leave none; `fitted_count` says how many fitted.
+    // before the first interval that would leave none. `fitted_count` is set to how many fitted.
     static std::vector<line_corner> feasible_lines(const std::vector<offset_interval>& intervals,
                                                    double max_drift_ppm,
                                                    std::size_t& fitted_count);
 
     void drop_old_samples(host_us newest_received);
-    void drop_samples_before_step();
     void refit();
-    bool refit_constrained();
-    void refit_least_squares();
+    void refit_constrained();
     double bound_at(double host_from_center_us) const;
 
     clock_model_settings settings_;
     std::deque<clock_sample> samples_;
     std::optional<clock_estimate> estimate_;
-    std::vector<fit_point> fit_points_;
-    double weight_sum_ = 0;
-    double spread_sum_ = 0;           // sum of weight * (host - center)^2
-    double fit_center_us_ = 0;        // weighted mean host time of the fit's samples
+    double fit_center_us_ = 0;        // host time of the fit's center: the newest sample
     double offset_at_center_us_ = 0;  // camera minus host at the center
     double drift_ = 0;                // fitted rate difference as a ratio, 0 when not fitted
-    bool drift_fitted_ = false;
-    double residual_excess_us_ = 0;   // largest residual beyond its sample's own bound
-    bool constrained_ = false;        // the polygon fit holds; otherwise least squares
     std::size_t steps_detected_ = 0;
     std::vector<line_corner> corners_;
     double wall_minus_host_us_ = 0;  // host wall clock minus host steady clock

@@ -64,7 +64,7 @@ TEST(ClockModel, LowRoundTripFilterBeatsPlainMean) {
     const true_clock clock{.offset_us = -2.5e8, .drift_ppm = 0.0};
     for (std::uint32_t seed = 1; seed <= 20; ++seed) {
         unit_random random(seed);
-        clock_model model({.keep_fraction = 0.25});
+        clock_model model;
         double offset_sum = 0;
         int count = 0;
         for (int i = 0; i < 64; ++i) {
