@@ -149,8 +149,8 @@ public:
     /// Adds a vendor-specific step and logs it with the camera name.
     void note_vendor_step(std::string step);
     clock_model& clock() { return clock_; }
-    /// Host steady-clock instant at which the last answered request was handed to the socket,
-    /// 0 before the first.
+    /// Returns the host steady-clock instant at which the last request with a reply was handed
+    /// to the socket, or 0 before the first.
     host_us last_sent_host_us() const { return last_sent_host_us_; }
 
     const clock_model& clock() const { return clock_; }

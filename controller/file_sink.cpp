@@ -28,7 +28,7 @@ using boost::system::error_code;
 
 namespace {
 
-/// The threads that write and hash every download of the process: at most two. On the 2-core
+/// Returns the threads that write and hash every download of the process: at most two. On the 2-core
 /// machines measured, two kept up with eight downloads; more would compete with the event loop
 /// for the same cores.
 asio::thread_pool& worker_pool() {
@@ -218,7 +218,7 @@ void file_sink::submit(std::span<char> buffer, std::size_t used) {
     used = std::min(used, buffer.size());
     asio::post(state_->strand, [shared = state_, index, used] {
         shared->write(shared->buffers[index].data(), used);
-        // The channel holds buffer_count indices, as many as exist: this send finds room.
+        // The channel has room for buffer_count indices, as many as exist, so this send fits.
         shared->free_buffers.try_send(error_code{}, index);
     });
 }

@@ -1,6 +1,6 @@
 // Writes a download to disk and hashes it on worker threads, so that the event-loop thread only
 // moves bytes off the sockets. Included by the HTTP client's source file, and by the commands
-// that run downloads for stop_workers(); it brings in Asio, so keep it out of other headers.
+// that run downloads for stop_workers(). It brings in Asio, so keep it out of other headers.
 #pragma once
 
 #include "controller/error.hpp"

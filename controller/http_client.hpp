@@ -94,7 +94,7 @@ public:
     boost::asio::awaitable<outcome<http_response>> send(http_request request);
 
     /// Streams `target` into `file` through a file_sink: the body is read on the calling
-    /// executor and written and hashed on worker threads. With `resume_from` > 0 it asks for
+    /// executor and written and hashed on worker threads. With `resume_from` > 0 it requests
     /// `Range: bytes=N-`: on 206 it appends to the file, otherwise it truncates and writes from
     /// zero. The stall deadline is `download_stall`: no body byte for that long ends the
     /// attempt with timed_out. A body shorter than Content-Length is length_mismatch or

@@ -46,7 +46,7 @@ struct trigger_record {
     std::optional<double> one_way_delay_us;           // used to move the release earlier
     bool resent_whole = false;  // the staged connection closed and the request was sent again
     bool missed = false;        // the camera was not ready at the fire instant
-    bool rejected = false;      // the camera answered the trigger with an error, or not at all
+    bool rejected = false;      // the trigger got an error reply, or no reply
     std::string note;
 };
 

@@ -18,8 +18,8 @@ delay_estimate choose_delay(const std::optional<std::chrono::microseconds>& conf
     // once, and their queueing differs from camera to camera, which would shift the releases
     // apart. A path that became slower within the window shows in the median, which bounds the
     // error because a trigger request may meet the usual queueing.
-    // NOTE: a round trip also includes the camera's time to answer getOptions, which a final byte
-    // does not wait for. Cameras that answer at different speeds are released apart by half
+    // NOTE: a round trip also includes the camera's time to process getOptions, which a final
+    // byte does not wait for. Cameras that answer at different speeds are released apart by half
     // the difference: oscrig-sim cameras with reply delays of 2 to 40 ms arrived 19 ms apart
     // while the estimate said 0.01 ms (its bound, 56 ms, held). The rig's one_way_delay avoids
     // it; TCP's own round trip (tcpi_min_rtt) would not see that time, but it would not see the

@@ -22,7 +22,7 @@ asio::awaitable<void> fire_one(trigger_target target, trigger_outcome& result) {
         result.record.note = result.reply.error().to_string();
     }
     // The whole request leaves at once, so its release is the moment it was handed to the
-    // socket, and it arrives one delay later. Without an answer that moment is unknown: the
+    // socket, and it arrives one delay later. Without a reply that moment is unknown: the
     // record keeps the instant the request was queued.
     const host_us sent = session.last_sent_host_us();
     if (result.reply && sent >= queued) {

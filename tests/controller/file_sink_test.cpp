@@ -132,13 +132,13 @@ TEST_F(FileSinkTest, FullDiskFailsTheNextBufferAndFinish) {
         if (!sink) {
             co_return;
         }
-        // Submit until a buffer comes back refused; the write error surfaces at the latest once
-        // every buffer has gone through the worker.
-        bool refused = false;
-        for (std::size_t i = 0; i < 4 * file_sink::buffer_count && !refused; ++i) {
+        // Submit until next_buffer() fails. The write error surfaces at the latest once every
+        // buffer has gone through the worker.
+        bool rejected = false;
+        for (std::size_t i = 0; i < 4 * file_sink::buffer_count && !rejected; ++i) {
             auto buffer = co_await (*sink)->next_buffer();
             if (!buffer) {
-                refused = true;
+                rejected = true;
                 EXPECT_EQ(buffer.error().code, errc::file_io);
                 EXPECT_NE(buffer.error().detail.find("/dev/full"), std::string::npos);
                 break;
@@ -146,7 +146,7 @@ TEST_F(FileSinkTest, FullDiskFailsTheNextBufferAndFinish) {
             std::memset(buffer->data(), 'x', 4096);
             (*sink)->submit(*buffer, 4096);
         }
-        EXPECT_TRUE(refused);
+        EXPECT_TRUE(rejected);
         auto digest = co_await (*sink)->finish();
         EXPECT_FALSE(digest);
         if (!digest) {
